@@ -1,0 +1,82 @@
+"""The FastAPI application: routers, problem handlers and a lifespan owning the pool and client."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from api.problems import install_problem_handlers
+from api.routers import auth, health
+from config.settings import Settings, get_settings
+from store.pool import create_pool
+from worker.temporal_client import connect_temporal
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Order Internet On-Demand connections to partner data centres and follow every order
+to completion without webhooks: a status lookup per order request (`Retry-After`
+guided), a long-running-operation form, and the Service Activation order-event feed.
+
+Authenticate with `POST /oauth/v2/token` (client credentials, HTTP Basic), then send
+`Authorization: Bearer <access_token>` on every call. Errors are
+`application/problem+json` with `title`, `detail` and `errors[{code, message, field}]`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    pool: asyncpg.Pool | None = None,
+    temporal: Client | None = None,
+) -> FastAPI:
+    """Build the app. Tests hand in a pool and client; otherwise the lifespan opens them."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned_pool = None
+        if pool is None:
+            if not settings.database_url:
+                raise RuntimeError("IOD_DATABASE_URL / DATABASE_URL is not set")
+            owned_pool = await create_pool(
+                settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+            )
+        app.state.pool = pool or owned_pool
+        if temporal is None:
+            if not settings.temporal_address:
+                raise RuntimeError("IOD_TEMPORAL_ADDRESS / TEMPORAL_ADDRESS is not set")
+            app.state.temporal = await connect_temporal(
+                settings.temporal_address, settings.temporal_namespace, lazy=True
+            )
+        else:
+            app.state.temporal = temporal
+        try:
+            yield
+        finally:
+            if owned_pool is not None:
+                await owned_pool.close()
+
+    app = FastAPI(
+        title="Internet On-Demand ordering",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.dependency_overrides[get_settings] = lambda: settings
+    install_problem_handlers(app)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    if pool is not None:
+        app.state.pool = pool
+    if temporal is not None:
+        app.state.temporal = temporal
+    return app
+
+
+ROUTERS = [health, auth]

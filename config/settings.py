@@ -1,0 +1,67 @@
+"""All configuration in one place: environment variables prefixed ``IOD_``.
+
+``DATABASE_URL`` and ``TEMPORAL_ADDRESS`` are also read without the prefix, as
+deployment tooling usually sets them; when either is unset, ``iod dev`` starts an
+embedded server for it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IOD_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("IOD_DATABASE_URL", "DATABASE_URL")
+    )
+    temporal_address: str | None = Field(
+        default=None, validation_alias=AliasChoices("IOD_TEMPORAL_ADDRESS", "TEMPORAL_ADDRESS")
+    )
+    temporal_namespace: str = "default"
+    task_queue: str = "iod-orders"
+
+    data_dir: Path = Path(".iod-data")
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    db_pool_min: int = 1
+    db_pool_max: int = 10
+
+    public_base_url: str = "http://localhost:8000"
+    access_token_ttl_seconds: int = 1799
+    quote_ttl_seconds: int = 900
+    status_retry_after_seconds: int = 5
+    idempotency_key_ttl_hours: int = 24
+
+    sandbox_latency_seconds: float = 1.0
+    """Delay of each step of the sandbox provisioning backend."""
+    sandbox_hang_seconds: float = 3600.0
+    """How long a ``HANG`` trigger blocks the step (longer than its timeout)."""
+    activity_timeout_seconds: float = 30.0
+    activity_max_attempts: int = 5
+    retry_initial_interval_seconds: float = 1.0
+    parked_order_timeout_seconds: float = 72 * 3600.0
+    """How long an order whose step kept failing waits for support before it FAILs."""
+
+    webhook_allow_private_targets: bool = False
+    webhook_require_https: bool = True
+    webhook_retry_schedule_seconds: list[float] = Field(
+        default_factory=lambda: [0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
+    )
+    webhook_timeout_seconds: float = 10.0
+
+    seed_demo_data: bool | None = None
+    """Load the demo customers and catalogue; ``iod dev`` does unless this is false."""
+    log_level: str = "INFO"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

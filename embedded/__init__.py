@@ -1,0 +1,1 @@
+"""Embedded development servers: PostgreSQL from a PyPI wheel, Temporal's dev server."""

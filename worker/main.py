@@ -1,0 +1,23 @@
+"""The worker: every workflow and activity of the platform on one task queue."""
+
+from __future__ import annotations
+
+import asyncpg
+import httpx
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from config.settings import Settings
+from worker.registry import activities_for, workflow_classes
+
+
+def build_worker(
+    client: Client, pool: asyncpg.Pool, http: httpx.AsyncClient, settings: Settings
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=workflow_classes(),
+        activities=activities_for(pool, http, settings),
+        max_concurrent_activities=100,
+    )

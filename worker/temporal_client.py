@@ -1,0 +1,43 @@
+"""Connecting to Temporal, the same way for the API, the worker and the CLI."""
+
+from __future__ import annotations
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
+
+from workflows.search_attributes import ALL_KEYS
+
+
+async def connect_temporal(address: str, namespace: str, *, lazy: bool = False) -> Client:
+    return await Client.connect(
+        address, namespace=namespace, data_converter=pydantic_data_converter, lazy=lazy
+    )
+
+
+async def ensure_search_attributes(client: Client) -> None:
+    """Register the custom search attributes; already registered ones are left alone."""
+    existing = await client.operator_service.list_search_attributes(_list_request(client.namespace))
+    missing = {
+        key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+        for key in ALL_KEYS
+        if key.name not in existing.custom_attributes
+    }
+    if not missing:
+        return
+    try:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(search_attributes=missing, namespace=client.namespace)
+        )
+    except RPCError as err:
+        if err.status != RPCStatusCode.ALREADY_EXISTS:
+            raise
+
+
+def _list_request(namespace: str) -> ListSearchAttributesRequest:
+    return ListSearchAttributesRequest(namespace=namespace)
