@@ -38,7 +38,8 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = 1799
     quote_ttl_seconds: int = 900
     status_retry_after_seconds: int = 5
-    idempotency_key_ttl_hours: int = 24
+    intake_accept_timeout_seconds: float = 15.0
+    """How long an order POST waits for the workflow to accept the order before a 503."""
 
     sandbox_latency_seconds: float = 1.0
     """Delay of each step of the sandbox provisioning backend."""

@@ -1,0 +1,261 @@
+"""The order workflow's steps. Each is idempotent: a retry, or a second worker after a
+crash, finds what the first attempt did and returns the same result."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TypeVar
+
+import asyncpg
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.orders import (
+    AcceptedOrder,
+    AcceptOrderInput,
+    AllocateResourcesInput,
+    Allocation,
+    BackendStepInput,
+    CompensateInput,
+    CreatedOrder,
+    ErrorCode,
+    FinishOrderInput,
+    MarkStepInput,
+    OrderSpec,
+    ProvisionedService,
+    RecordServiceInput,
+)
+from provisioning.backend import (
+    BackendRejected,
+    BackendRequest,
+    BackendUnavailable,
+    ProvisioningBackend,
+)
+from store import orders, quote_use, resources, services
+
+T = TypeVar("T")
+
+
+def refuse(code: ErrorCode, message: str) -> ApplicationError:
+    return ApplicationError(message, type=code.value, non_retryable=True)
+
+
+class OrderActivities:
+    def __init__(self, pool: asyncpg.Pool, backend: ProvisioningBackend) -> None:
+        self._pool = pool
+        self._backend = backend
+
+    @activity.defn(name="accept_order")
+    async def accept_order(self, input: AcceptOrderInput) -> AcceptedOrder:
+        """Check and consume the quote, reserve the service to change, mark the order RUNNING."""
+        spec = input.spec
+        async with self._pool.acquire() as conn, conn.transaction():
+            service = None
+            if spec.service_id is not None:
+                service = await services.lock_for_change(
+                    conn, spec.customer_number, spec.service_id
+                )
+                _check_service(spec, service)
+            accepted: AcceptedOrder
+            if spec.quote_id is not None:
+                quote = await quote_use.lock(conn, spec.quote_id)
+                _check_quote(spec, quote, service)
+                assert quote is not None
+                if quote.consumed_by is None:
+                    await quote_use.consume(conn, quote.id, spec.order_request_id)
+                accepted = AcceptedOrder(
+                    master_site_id=quote.master_site_id,
+                    speed=quote.speed,
+                    previous_speed=service.speed if service else None,
+                    customer_service_name=(
+                        service.customer_service_name if service else spec.customer_service_name
+                    )
+                    or "",
+                    ipv4_block_size=(service.ipv4_block_size if service else spec.ipv4_block_size)
+                    or "/29",
+                )
+            else:
+                assert service is not None  # delete: no quote, an existing service
+                accepted = AcceptedOrder(
+                    master_site_id=service.master_site_id,
+                    speed=service.speed,
+                    previous_speed=service.speed,
+                    customer_service_name=service.customer_service_name,
+                    ipv4_block_size=service.ipv4_block_size,
+                )
+            if service is not None and service.pending_order_id != spec.order_request_id:
+                status = "Disconnect Pending" if spec.action == "delete" else "Change Pending"
+                await services.mark_pending(conn, service.service_id, spec.order_request_id, status)
+            await orders.mark_running(conn, spec.order_request_id)
+        return accepted
+
+    @activity.defn(name="create_order")
+    async def create_order(self, input: BackendStepInput) -> CreatedOrder:
+        number = await self._call_backend(self._backend.create_order(_request(input)))
+        async with self._pool.acquire() as conn:
+            await orders.set_order_number(conn, input.spec.order_request_id, number)
+        return CreatedOrder(order_number=number)
+
+    @activity.defn(name="allocate_resources")
+    async def allocate_resources(self, input: AllocateResourcesInput) -> Allocation:
+        prefix = int(input.accepted.ipv4_block_size.lstrip("/"))
+        async with self._pool.acquire() as conn, conn.transaction():
+            try:
+                allocation = await resources.allocate(
+                    conn, input.spec.order_request_id, input.accepted.master_site_id, prefix
+                )
+            except resources.PoolExhausted as exc:
+                raise refuse(ErrorCode.RESOURCES_EXHAUSTED, str(exc)) from None
+            await orders.set_step(
+                conn,
+                input.spec.order_request_id,
+                "resources allocated",
+                f"VLAN {allocation.vlan_id}, IPv4 {allocation.ipv4_block}",
+            )
+        return allocation
+
+    @activity.defn(name="provision_service")
+    async def provision_service(self, input: BackendStepInput) -> ProvisionedService:
+        async with self._pool.acquire() as conn:
+            allocation = await resources.allocate(
+                conn,
+                input.spec.order_request_id,
+                input.accepted.master_site_id,
+                int(input.accepted.ipv4_block_size.lstrip("/")),
+            )
+        service_id = await self._call_backend(
+            self._backend.provision(_request(input), allocation.vlan_id, allocation.ipv4_block)
+        )
+        return ProvisionedService(service_id=service_id)
+
+    @activity.defn(name="change_bandwidth")
+    async def change_bandwidth(self, input: BackendStepInput) -> ProvisionedService:
+        assert input.spec.service_id is not None
+        await self._call_backend(
+            self._backend.change_bandwidth(_request(input), input.spec.service_id)
+        )
+        return ProvisionedService(service_id=input.spec.service_id)
+
+    @activity.defn(name="disconnect_service")
+    async def disconnect_service(self, input: BackendStepInput) -> ProvisionedService:
+        assert input.spec.service_id is not None
+        await self._call_backend(self._backend.disconnect(_request(input), input.spec.service_id))
+        return ProvisionedService(service_id=input.spec.service_id)
+
+    @activity.defn(name="record_service")
+    async def record_service(self, input: RecordServiceInput) -> None:
+        """Put the result in inventory and on the order, in one transaction."""
+        spec, accepted = input.spec, input.accepted
+        async with self._pool.acquire() as conn, conn.transaction():
+            if spec.action == "add":
+                await services.insert_active(
+                    conn,
+                    service_id=input.service_id,
+                    customer_number=spec.customer_number,
+                    billing_account_id=spec.billing_account_id,
+                    billing_account_name=spec.billing_account_name,
+                    master_site_id=accepted.master_site_id,
+                    speed=accepted.speed,
+                    customer_service_name=accepted.customer_service_name,
+                    ipv4_block_size=accepted.ipv4_block_size,
+                    order_request_id=spec.order_request_id,
+                )
+                await resources.attach_to_service(conn, spec.order_request_id, input.service_id)
+            elif spec.action == "modify":
+                await services.complete_change(
+                    conn, input.service_id, spec.order_request_id, accepted.speed
+                )
+            else:
+                await services.complete_disconnect(conn, input.service_id, spec.order_request_id)
+                await resources.release_for_service(conn, input.service_id)
+            await orders.set_service_id(conn, spec.order_request_id, input.service_id)
+            await orders.set_step(conn, spec.order_request_id, "service recorded in inventory")
+
+    @activity.defn(name="compensate_order")
+    async def compensate_order(self, input: CompensateInput) -> None:
+        """Undo what a failed or cancelled order held: resources, a pending change."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            if input.spec.action == "add":
+                await resources.release_for_order(conn, input.spec.order_request_id)
+            else:
+                await services.abandon_change(conn, input.spec.order_request_id)
+
+    @activity.defn(name="mark_step")
+    async def mark_step(self, input: MarkStepInput) -> None:
+        async with self._pool.acquire() as conn:
+            await orders.set_step(conn, input.order_request_id, input.step, input.message)
+
+    @activity.defn(name="finish_order")
+    async def finish_order(self, input: FinishOrderInput) -> None:
+        async with self._pool.acquire() as conn:
+            await orders.finish(
+                conn,
+                input.spec.order_request_id,
+                input.state,
+                input.error_code,
+                input.error_message,
+            )
+
+    async def _call_backend(self, call: Awaitable[T]) -> T:
+        try:
+            return await call
+        except BackendRejected as exc:
+            raise ApplicationError(exc.message, type=exc.code, non_retryable=True) from None
+        except BackendUnavailable as exc:
+            raise ApplicationError(str(exc), type="BACKEND_UNAVAILABLE") from None
+
+
+def _request(input: BackendStepInput) -> BackendRequest:
+    return BackendRequest(
+        order_request_id=input.spec.order_request_id,
+        customer_number=input.spec.customer_number,
+        customer_service_name=input.accepted.customer_service_name,
+        master_site_id=input.accepted.master_site_id,
+        speed=input.accepted.speed,
+        support_retries=input.support_retries,
+    )
+
+
+def _check_service(spec: OrderSpec, service: services.ServiceRow | None) -> None:
+    if service is None:
+        raise refuse(ErrorCode.SERVICE_NOT_FOUND, f"service {spec.service_id} was not found")
+    if service.pending_order_id == spec.order_request_id:
+        return  # this order already reserved it (a retried attempt)
+    if service.status == "Disconnected":
+        raise refuse(
+            ErrorCode.SERVICE_DISCONNECTED, f"service {spec.service_id} is already disconnected"
+        )
+    if service.status != "Active" or service.pending_order_id is not None:
+        raise refuse(
+            ErrorCode.SERVICE_BUSY, f"service {spec.service_id} has another change in progress"
+        )
+
+
+def _check_quote(
+    spec: OrderSpec, quote: quote_use.LockedQuote | None, service: services.ServiceRow | None
+) -> None:
+    # Another customer's quote is reported exactly like an unknown one: no existence leak.
+    if quote is None or quote.customer_number != spec.customer_number:
+        raise refuse(ErrorCode.QUOTE_NOT_FOUND, f"quote {spec.quote_id} was not found")
+    if quote.consumed_by == spec.order_request_id:
+        return
+    if quote.consumed_by is not None:
+        raise refuse(
+            ErrorCode.QUOTE_ALREADY_USED, f"quote {spec.quote_id} was already used by another order"
+        )
+    if quote.expires_at <= spec.submitted_at:
+        raise refuse(
+            ErrorCode.QUOTE_EXPIRED,
+            f"quote {spec.quote_id} expired at {quote.expires_at.isoformat()}; request a new price",
+        )
+    if service is not None and quote.master_site_id != service.master_site_id:
+        raise refuse(
+            ErrorCode.QUOTE_MISMATCH,
+            f"quote {spec.quote_id} is for site {quote.master_site_id}, "
+            f"but service {service.service_id} is at {service.master_site_id}",
+        )
+    if service is not None and quote.speed == service.speed:
+        raise refuse(
+            ErrorCode.QUOTE_MISMATCH,
+            f"quote {spec.quote_id} is for {quote.speed}, the service's current speed",
+        )

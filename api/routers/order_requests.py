@@ -1,0 +1,74 @@
+"""Seed 001 step 6 and seed 000 option 1: submit an order request, then look up its status."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Response
+from fastapi.responses import JSONResponse
+
+from api.deps import PoolDep, PrincipalDep, SettingsDep, TemporalDep
+from api.order_intake import prepare_iod_order, submit
+from api.order_views import V3_PATH, v3_status
+from api.problems import not_found
+from domain.order_request import OrderRequestBody
+from domain.orders import OrderState
+from store import orders
+
+router = APIRouter(tags=["Ordering"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=255,
+        description="Makes the POST safe to retry; kept with the order",
+    ),
+]
+
+
+@router.post(V3_PATH, status_code=201, summary="Submit an order request")
+async def create_order_request(
+    body: OrderRequestBody,
+    principal: PrincipalDep,
+    pool: PoolDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Starts the order and answers with the request plus its `id`, as in seed 001.
+
+    A quote that is unknown, expired, already used or for another site is refused here
+    (4xx). The same `Idempotency-Key`, or the same `externalId`, returns the original
+    order instead of placing a new one.
+    """
+    new, spec = await prepare_iod_order(
+        pool, principal.customer_number, body, idempotency_key, "v3"
+    )
+    submission = await submit(pool, temporal, settings, new, spec)
+    headers = {"Location": f"{V3_PATH}/{submission.row.id}"}
+    if submission.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(submission.row.body, status_code=201, headers=headers)
+
+
+@router.get(f"{V3_PATH}/{{order_request_id}}", summary="Order request status")
+async def get_order_request(
+    order_request_id: str,
+    principal: PrincipalDep,
+    pool: PoolDep,
+    settings: SettingsDep,
+    response: Response,
+) -> dict[str, Any]:
+    """The order request with `state` (RUNNING, SUCCEEDED, FAILED), `orderId` and `serviceId`.
+
+    While RUNNING, `Retry-After` says when to ask again. Answered from the order
+    record the workflow keeps, so it works even while no worker is running.
+    """
+    async with pool.acquire() as conn:
+        row = await orders.get_for_customer(conn, principal.customer_number, order_request_id)
+    if row is None:
+        raise not_found(f"order request {order_request_id}", "id")
+    if row.state == OrderState.RUNNING:
+        response.headers["Retry-After"] = str(settings.status_retry_after_seconds)
+    return v3_status(row)

@@ -1,0 +1,1 @@
+"""The provisioning backend: the order system and the network the workflow drives."""

@@ -1,0 +1,447 @@
+"""One workflow per order request: accept, order, allocate, provision, record, notify.
+
+Started with update-with-start: the ``accept`` update checks and consumes the quote
+synchronously, so the API can refuse a bad quote in the POST's own answer. After that
+the steps run as activities with explicit timeouts and retries. A business failure
+ends the order FAILED (resources released); a step that keeps failing for transient
+reasons parks the order until support retries it (``retry`` update) or cancels it, or
+until the parking time runs out (then FAILED).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+
+with workflow.unsafe.imports_passed_through():
+    from domain.events import AppendOrderEventInput, FeedOrder
+
+    from activities.orders import OrderActivities
+    from domain.orders import (
+        REFUSAL_CODES,
+        AcceptedOrder,
+        AcceptOrderInput,
+        AllocateResourcesInput,
+        BackendStepInput,
+        CompensateInput,
+        ErrorCode,
+        FinishOrderInput,
+        MarkStepInput,
+        OperatorState,
+        OrderOutcome,
+        OrderProgress,
+        OrderState,
+        OrderWorkflowInput,
+        ProvisionServiceInput,
+        RecordServiceInput,
+        RetryOrderInput,
+        RetryOrderResult,
+    )
+    from workflows import search_attributes as sa
+
+T = TypeVar("T")
+
+ACCEPT_TIMEOUT = timedelta(seconds=30)
+ACCEPT_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=5)
+# Bookkeeping in our own database must eventually succeed: retry without limit.
+BOOKKEEPING_TIMEOUT = timedelta(seconds=30)
+BOOKKEEPING_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
+)
+# An order that was never accepted (the intake died before the update) is dropped.
+ACCEPT_WAIT = timedelta(hours=1)
+
+
+class OrderFailure(Exception):
+    """Ends the order FAILED with a code and a message for the customer."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@workflow.defn(name="OrderWorkflow")
+class OrderWorkflow:
+    @workflow.init
+    def __init__(self, input: OrderWorkflowInput) -> None:
+        self._input = input
+        self._accepted: AcceptedOrder | None = None
+        self._refusal: ApplicationError | None = None
+        self._state = OperatorState.RECEIVED
+        self._step = "received"
+        self._parked_step: str | None = None
+        self._parked_reason: str | None = None
+        self._retry_requested = False
+        self._support_retries = 0
+        self._order_number: str | None = None
+        self._service_id: str | None = None
+        self._live = False  # the network change was made: cancelling is too late
+        self._cancel_requested = False
+
+    @workflow.run
+    async def run(self, input: OrderWorkflowInput) -> OrderOutcome:
+        try:
+            await workflow.wait_condition(
+                lambda: self._accepted is not None or self._refusal is not None,
+                timeout=ACCEPT_WAIT,
+            )
+        except TimeoutError:
+            return self._outcome(OperatorState.REFUSED, "NOT_ACCEPTED", "never accepted")
+        if self._accepted is None:
+            assert self._refusal is not None
+            self._set_state(OperatorState.REFUSED)
+            return self._outcome(OperatorState.REFUSED, self._refusal.type, self._refusal.message)
+
+        accepted = self._accepted
+        self._set_state(OperatorState.RUNNING)
+        await self._event("ORDER_IN_PROGRESS", "IN_PROGRESS", "")
+        try:
+            service_id = await self._fulfil(accepted)
+        except OrderFailure as failure:
+            return await self._fail(failure.code, failure.message)
+        except (asyncio.CancelledError, ActivityError) as err:
+            if not is_cancelled_exception(err):
+                raise
+            if not self._live:
+                return await self._cancel()
+            # Too late to cancel: the service exists; finish recording it.
+            service_id = await self._finish_recording(accepted)
+        return await self._succeed(service_id)
+
+    async def _fulfil(self, accepted: AcceptedOrder) -> str:
+        spec = self._input.spec
+        created = await self._step_with_support(
+            "creating order",
+            lambda: workflow.execute_activity_method(
+                OrderActivities.create_order,
+                BackendStepInput(
+                    spec=spec, accepted=accepted, support_retries=self._support_retries
+                ),
+                **self._backend_options(),
+            ),
+        )
+        self._order_number = created.order_number
+        if spec.action == "add":
+            allocation = await self._step_with_support(
+                "allocating resources",
+                lambda: workflow.execute_activity_method(
+                    OrderActivities.allocate_resources,
+                    AllocateResourcesInput(spec=spec, accepted=accepted),
+                    **self._backend_options(),
+                ),
+            )
+            provisioned = await self._step_with_support(
+                "provisioning service",
+                lambda: workflow.execute_activity_method(
+                    OrderActivities.provision_service,
+                    ProvisionServiceInput(
+                        spec=spec,
+                        accepted=accepted,
+                        allocation=allocation,
+                        support_retries=self._support_retries,
+                    ),
+                    **self._backend_options(),
+                ),
+            )
+        else:
+            method = (
+                OrderActivities.change_bandwidth
+                if spec.action == "modify"
+                else OrderActivities.disconnect_service
+            )
+            provisioned = await self._step_with_support(
+                "changing bandwidth" if spec.action == "modify" else "disconnecting service",
+                lambda: workflow.execute_activity_method(
+                    method,
+                    BackendStepInput(
+                        spec=spec, accepted=accepted, support_retries=self._support_retries
+                    ),
+                    **self._backend_options(),
+                ),
+            )
+        self._live = True
+        self._service_id = provisioned.service_id
+        workflow.upsert_search_attributes([sa.SERVICE_ID.value_set(provisioned.service_id)])
+        return await self._finish_recording(accepted)
+
+    async def _finish_recording(self, accepted: AcceptedOrder) -> str:
+        assert self._service_id is not None
+        self._step = "recording service"
+        await workflow.execute_activity_method(
+            OrderActivities.record_service,
+            RecordServiceInput(
+                spec=self._input.spec, accepted=accepted, service_id=self._service_id
+            ),
+            start_to_close_timeout=BOOKKEEPING_TIMEOUT,
+            retry_policy=BOOKKEEPING_RETRY,
+        )
+        return self._service_id
+
+    async def _step_with_support(self, step: str, call: Callable[[], Awaitable[T]]) -> T:
+        """Run one step; when its retries are used up, park until support retries it."""
+        while True:
+            if self._cancel_requested:
+                raise asyncio.CancelledError("cancelled while bookkeeping")
+            self._step = step
+            workflow.set_current_details(self._details())
+            try:
+                return await call()
+            except ActivityError as err:
+                if is_cancelled_exception(err):
+                    raise
+                cause = err.cause
+                if isinstance(cause, ApplicationError) and cause.non_retryable:
+                    raise OrderFailure(cause.type or ErrorCode.STEP_FAILED, cause.message) from None
+                await self._park(step, _describe(err))
+
+    async def _park(self, step: str, reason: str) -> None:
+        self._parked_step, self._parked_reason = step, reason
+        self._set_state(OperatorState.PARKED)
+        await self._bookkeeping(
+            OrderActivities.mark_step,
+            MarkStepInput(
+                order_request_id=self._input.spec.order_request_id,
+                step=step,
+                message=f"delayed, our team is on it: {reason}",
+            ),
+        )
+        try:
+            await workflow.wait_condition(
+                lambda: self._retry_requested or self._cancel_requested,
+                timeout=timedelta(seconds=self._input.policy.parked_timeout_seconds),
+            )
+        except TimeoutError:
+            raise OrderFailure(ErrorCode.STEP_FAILED, f"{step} failed: {reason}") from None
+        if self._cancel_requested:
+            raise asyncio.CancelledError("cancelled while parked")
+        self._retry_requested = False
+        self._parked_step = self._parked_reason = None
+        self._set_state(OperatorState.RUNNING)
+
+    @workflow.update(name="accept")
+    async def accept(self) -> AcceptedOrder:
+        """Check and consume the quote; raises (refusing the order) when it can't be used."""
+        if self._accepted is not None:
+            return self._accepted
+        try:
+            self._accepted = await workflow.execute_activity_method(
+                OrderActivities.accept_order,
+                AcceptOrderInput(spec=self._input.spec),
+                start_to_close_timeout=ACCEPT_TIMEOUT,
+                retry_policy=ACCEPT_RETRY,
+            )
+        except ActivityError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError) and cause.type in REFUSAL_CODES:
+                self._refusal = ApplicationError(cause.message, type=cause.type, non_retryable=True)
+            else:
+                self._refusal = ApplicationError(
+                    "the order could not be accepted; try again",
+                    type="ACCEPT_FAILED",
+                    non_retryable=True,
+                )
+            raise self._refusal from None
+        return self._accepted
+
+    @workflow.update(name="retry")
+    async def retry(self, input: RetryOrderInput) -> RetryOrderResult:
+        """Support: re-run the parked step (the order is not started again)."""
+        assert self._parked_step is not None
+        step = self._parked_step
+        self._support_retries += 1
+        self._retry_requested = True
+        workflow.logger.info("support retry of %s: %s", step, input.reason)
+        return RetryOrderResult(resumed_step=step, support_retries=self._support_retries)
+
+    @retry.validator
+    def _retry_only_when_parked(self, input: RetryOrderInput) -> None:
+        if self._parked_step is None:
+            raise ApplicationError(
+                f"the order is not waiting for support (state {self._state.value}, "
+                f"step {self._step})",
+                type="NOT_PARKED",
+            )
+
+    @workflow.query(name="progress")
+    def progress(self) -> OrderProgress:
+        return OrderProgress(
+            state=self._state,
+            step=self._step,
+            parked_step=self._parked_step,
+            parked_reason=self._parked_reason,
+            support_retries=self._support_retries,
+            order_number=self._order_number,
+            service_id=self._service_id,
+        )
+
+    async def _succeed(self, service_id: str) -> OrderOutcome:
+        await self._bookkeeping(
+            OrderActivities.finish_order,
+            FinishOrderInput(spec=self._input.spec, state=OrderState.SUCCEEDED),
+        )
+        await self._event("DONE_SUCCESS", "DONE_SUCCESS", "")
+        self._set_state(OperatorState.SUCCEEDED)
+        return self._outcome(OperatorState.SUCCEEDED)
+
+    async def _fail(self, code: str, message: str) -> OrderOutcome:
+        await self._bookkeeping(
+            OrderActivities.compensate_order, CompensateInput(spec=self._input.spec)
+        )
+        await self._bookkeeping(
+            OrderActivities.finish_order,
+            FinishOrderInput(
+                spec=self._input.spec,
+                state=OrderState.FAILED,
+                error_code=code,
+                error_message=message,
+            ),
+        )
+        await self._event("DONE_FAILED", "DONE_FAILED", message, error_code=code)
+        self._set_state(OperatorState.FAILED)
+        return self._outcome(OperatorState.FAILED, code, message)
+
+    async def _cancel(self) -> OrderOutcome:
+        message = "the order was cancelled"
+        await self._bookkeeping(
+            OrderActivities.compensate_order, CompensateInput(spec=self._input.spec)
+        )
+        await self._bookkeeping(
+            OrderActivities.finish_order,
+            FinishOrderInput(
+                spec=self._input.spec,
+                state=OrderState.CANCELLED,
+                error_code=ErrorCode.ORDER_CANCELLED,
+                error_message=message,
+            ),
+        )
+        await self._event(
+            "DONE_FAILED", "DONE_FAILED", message, error_code=ErrorCode.ORDER_CANCELLED
+        )
+        self._set_state(OperatorState.CANCELLED)
+        return self._outcome(OperatorState.CANCELLED, ErrorCode.ORDER_CANCELLED, message)
+
+    async def _event(
+        self, event_type: str, feed_state: str, message: str, error_code: str | None = None
+    ) -> None:
+        spec = self._input.spec
+        accepted = self._accepted
+        assert accepted is not None
+        path = (
+            f"/api/2.3.1/orders/{spec.order_request_id}"
+            if spec.channel == "sa"
+            else f"/Customer/v3/Ordering/orderRequest/{spec.order_request_id}"
+        )
+        access_id = (
+            spec.sa.access_id
+            if spec.sa
+            else (self._service_id or spec.order_request_id.replace("-", ""))
+        )
+        service = spec.sa.service if spec.sa else f"IOD-{accepted.speed.replace(' ', '')}"
+        await self._bookkeeping(
+            "append_order_event",
+            AppendOrderEventInput(
+                dedupe_key=f"{spec.workflow_id}:{event_type}",
+                customer_number=spec.customer_number,
+                order_id=spec.order_request_id,
+                event_type=event_type,
+                order=FeedOrder(
+                    path=path,
+                    accessId=access_id,
+                    service=service,
+                    operation="DEACTIVATE" if spec.action == "delete" else "ACTIVATE",
+                    state=feed_state,
+                    message=message,
+                ),
+                payload={
+                    "externalId": spec.external_id,
+                    "action": spec.action,
+                    "orderId": self._order_number,
+                    "serviceId": self._service_id,
+                    "errorCode": error_code,
+                    "speed": accepted.speed,
+                    "masterSiteId": accepted.master_site_id,
+                },
+            ),
+        )
+
+    async def _bookkeeping(self, activity, arg) -> None:  # type: ignore[no-untyped-def]
+        # Shielded: bookkeeping after a cancellation request must still run.
+        await asyncio.shield(
+            asyncio.ensure_future(
+                workflow.execute_activity(
+                    activity,
+                    arg,
+                    start_to_close_timeout=BOOKKEEPING_TIMEOUT,
+                    retry_policy=BOOKKEEPING_RETRY,
+                )
+            )
+        )
+
+    def _backend_options(self) -> dict[str, object]:
+        policy = self._input.policy
+        return {
+            "start_to_close_timeout": timedelta(seconds=policy.step_timeout_seconds),
+            "retry_policy": RetryPolicy(
+                initial_interval=timedelta(seconds=policy.retry_initial_interval_seconds),
+                backoff_coefficient=2.0,
+                maximum_interval=timedelta(minutes=5),
+                maximum_attempts=policy.step_max_attempts,
+            ),
+        }
+
+    def _set_state(self, state: OperatorState) -> None:
+        self._state = state
+        workflow.upsert_search_attributes([sa.ORDER_STATE.value_set(state.value)])
+        workflow.set_current_details(self._details())
+
+    def _details(self) -> str:
+        spec = self._input.spec
+        lines = [
+            f"**{self._state.value}**, step: {self._step}",
+            f"customer {spec.customer_number}, externalId {spec.external_id}, "
+            f"{spec.action}"
+            + (
+                f" {self._accepted.speed} at {self._accepted.master_site_id}"
+                if self._accepted
+                else ""
+            ),
+        ]
+        if self._order_number:
+            lines.append(f"orderId {self._order_number}")
+        if self._service_id:
+            lines.append(f"serviceId {self._service_id}")
+        if self._parked_step:
+            lines.append(
+                f"PARKED at '{self._parked_step}': {self._parked_reason}. "
+                f"Fix the cause, then `iod orders retry {spec.order_request_id}`."
+            )
+        return "\n\n".join(lines)
+
+    def _outcome(
+        self, state: OperatorState, code: str | None = None, message: str | None = None
+    ) -> OrderOutcome:
+        return OrderOutcome(
+            order_request_id=self._input.spec.order_request_id,
+            state=state,
+            order_number=self._order_number,
+            service_id=self._service_id,
+            error_code=code,
+            error_message=message,
+        )
+
+
+def _describe(err: ActivityError) -> str:
+    cause = err.cause
+    while cause is not None and cause.cause is not None and not isinstance(cause, ApplicationError):
+        cause = cause.cause
+    if cause is None:
+        return str(err)
+    kind = type(cause).__name__.replace("Error", "").lower()
+    return f"{cause.message or kind}"
