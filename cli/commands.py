@@ -7,15 +7,17 @@ import secrets
 
 import asyncpg
 
-from cli import services
+from cli import orders, services
 from config.settings import Settings
 from domain.secrets import hash_secret, new_client_secret
 from store import clients
 from store.migrate import migrate
+from worker.temporal_client import connect_temporal
 
 
 def add_more_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Subcommands of later features (catalogue, orders) are declared here."""
+    orders.add_commands(sub)
 
 
 async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -30,7 +32,19 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             await services.prepare(_external(settings), seed=args.seed_demo)
         case "clients":
             return await create_client(settings, args)
+        case "orders":
+            settings = _external_temporal(settings)
+            assert settings.temporal_address
+            client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
+            return await orders.run(client, args)
     return 0
+
+
+def _external_temporal(settings: Settings) -> Settings:
+    """Support commands talk to the Temporal server of ``iod dev`` unless told otherwise."""
+    if settings.temporal_address:
+        return settings
+    return settings.model_copy(update={"temporal_address": f"127.0.0.1:{settings.temporal_port}"})
 
 
 def _external(settings: Settings) -> Settings:
