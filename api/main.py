@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api.problems import install_problem_handlers
-from api.routers import auth, health
+from api.routers import auth, health, inventory, operations, order_requests
 from config.settings import Settings, get_settings
 from store.pool import create_pool
 from worker.temporal_client import connect_temporal
@@ -79,4 +79,4 @@ def create_app(
     return app
 
 
-ROUTERS = [health, auth]
+ROUTERS = [health, auth, order_requests, operations, inventory]
