@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import asyncpg
-from store.billing import get_billing_account
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -228,6 +227,8 @@ async def prepare_iod_order(
             errors=[ErrorItem(code=v.code, message=v.message, field=v.field) for v in violations],
         )
     item = body.item
+    from store.billing import get_billing_account  # TODO(catalogue): module-level once landed
+
     async with pool.acquire() as conn:
         account = await get_billing_account(conn, customer_number, body.billingAccount.id)
         if account is None:
