@@ -137,9 +137,9 @@ async def worker(
 
 @pytest.fixture(scope="session")
 async def api(
-    settings: Settings, pool: asyncpg.Pool, temporal_client: Client
+    settings: Settings, pool: asyncpg.Pool, temporal_client: Client, worker: Worker
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The HTTP API, in process, without a worker (tests needing one also ask for ``worker``)."""
+    """The HTTP API, in process, with the session's worker running behind it."""
     app = create_app(settings, pool=pool, temporal=temporal_client)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://iod.test") as client:
