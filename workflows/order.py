@@ -17,12 +17,17 @@ from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    FailureError,
+    is_cancelled_exception,
+)
+from temporalio.exceptions import TimeoutError as TemporalTimeoutError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.events import AppendOrderEventInput, FeedOrder
-
     from activities.orders import OrderActivities
+    from domain.events import AppendOrderEventInput, FeedOrder
     from domain.orders import (
         REFUSAL_CODES,
         AcceptedOrder,
@@ -438,10 +443,14 @@ class OrderWorkflow:
 
 
 def _describe(err: ActivityError) -> str:
-    cause = err.cause
-    while cause is not None and cause.cause is not None and not isinstance(cause, ApplicationError):
+    """A short reason for operators: the innermost failure's message."""
+    cause: BaseException | None = err.cause
+    while isinstance(cause, FailureError) and cause.cause is not None:
+        if isinstance(cause, ApplicationError):
+            break
         cause = cause.cause
-    if cause is None:
-        return str(err)
-    kind = type(cause).__name__.replace("Error", "").lower()
-    return f"{cause.message or kind}"
+    if isinstance(cause, TemporalTimeoutError):
+        return f"the step timed out ({cause.type.name if cause.type else 'timeout'})"
+    if isinstance(cause, FailureError):
+        return cause.message
+    return str(err)
