@@ -48,8 +48,10 @@ class Problem(Exception):
         errors: Sequence[ErrorItem] = (),
         title: str | None = None,
         headers: dict[str, str] | None = None,
+        extensions: dict[str, object] | None = None,
     ) -> None:
         super().__init__(detail)
+        self.extensions = extensions or {}
         self.status = status
         self.detail = detail
         self.errors = list(errors)
@@ -75,7 +77,7 @@ def problem_response(problem: Problem) -> JSONResponse:
         title=problem.title, status=problem.status, detail=problem.detail, errors=problem.errors
     )
     return JSONResponse(
-        body.model_dump(mode="json", exclude_none=False),
+        {**body.model_dump(mode="json", exclude_none=False), **problem.extensions},
         status_code=problem.status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=problem.headers,
