@@ -74,6 +74,8 @@ class OrderActivities:
                     ipv4_block_size=(service.ipv4_block_size if service else spec.ipv4_block_size)
                     or "/29",
                 )
+            elif spec.sa is not None and spec.action == "add":
+                accepted = await _accept_activation(conn, spec)
             else:
                 assert service is not None  # delete: no quote, an existing service
                 accepted = AcceptedOrder(
@@ -213,6 +215,27 @@ def _request(input: BackendStepInput) -> BackendRequest:
         master_site_id=input.accepted.master_site_id,
         speed=input.accepted.speed,
         support_retries=input.support_retries,
+    )
+
+
+async def _accept_activation(conn: asyncpg.Connection, spec: OrderSpec) -> AcceptedOrder:
+    """A Service Activation ACTIVATE: one live service per access, serialised per access."""
+    assert spec.sa is not None
+    access = spec.sa.access_id
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext($1))", f"{spec.customer_number}/{access}"
+    )
+    live = await services.live_at_site(conn, spec.customer_number, access)
+    busy = await orders.other_open_order_for_access(
+        conn, spec.customer_number, access, spec.order_request_id
+    )
+    if busy or (live is not None and live.created_by_order != spec.order_request_id):
+        raise refuse(ErrorCode.SERVICE_BUSY, f"access {access} already has a service")
+    return AcceptedOrder(
+        master_site_id=access,
+        speed=spec.sa.speed,
+        customer_service_name=spec.customer_service_name or access,
+        ipv4_block_size="/30",
     )
 
 

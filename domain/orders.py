@@ -86,6 +86,7 @@ class SaIdentity(BaseModel):
 
     access_id: str
     service: str
+    speed: str
 
 
 class OrderSpec(BaseModel):

@@ -23,6 +23,7 @@ class OrderRequestRow(BaseModel):
     request_hash: str
     quote_id: str | None
     target_service_id: str | None
+    access_id: str | None
     state: OrderState
     step: str
     step_message: str
@@ -47,12 +48,13 @@ class NewOrderRequest(BaseModel):
     request_hash: str
     quote_id: str | None
     target_service_id: str | None
+    access_id: str | None = None
 
 
 _COLUMNS = (
     "id::text AS id, customer_number, external_id, idempotency_key, action, channel, body,"
-    " request_hash, quote_id, target_service_id, state, step, step_message, order_number,"
-    " service_id, error_code, error_message, created_at, started_at, completed_at, updated_at"
+    " request_hash, quote_id, target_service_id, access_id, state, step, step_message,"
+    " order_number, service_id, error_code, error_message, created_at, started_at, completed_at, updated_at"
 )
 
 
@@ -68,8 +70,8 @@ async def claim(conn: asyncpg.Connection, new: NewOrderRequest) -> tuple[OrderRe
     """
     inserted = await conn.fetchrow(
         f"INSERT INTO order_requests (id, customer_number, external_id, idempotency_key, action,"
-        f" channel, body, request_hash, quote_id, target_service_id)"
-        f" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        f" channel, body, request_hash, quote_id, target_service_id, access_id)"
+        f" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         f" ON CONFLICT DO NOTHING RETURNING {_COLUMNS}",
         UUID(new.id),
         new.customer_number,
@@ -186,3 +188,30 @@ async def finish(
         error_code,
         error_message,
     )
+
+
+async def latest_for_access(
+    conn: asyncpg.Connection, customer_number: str, access_id: str
+) -> OrderRequestRow | None:
+    """The newest accepted Service Activation order for this access of the customer."""
+    return _row(
+        await conn.fetchrow(
+            f"SELECT {_COLUMNS} FROM order_requests WHERE customer_number = $1 AND access_id = $2"
+            f" AND state <> 'PENDING' ORDER BY created_at DESC LIMIT 1",
+            customer_number,
+            access_id,
+        )
+    )
+
+
+async def other_open_order_for_access(
+    conn: asyncpg.Connection, customer_number: str, access_id: str, order_request_id: str
+) -> bool:
+    found = await conn.fetchval(
+        "SELECT 1 FROM order_requests WHERE customer_number = $1 AND access_id = $2"
+        " AND state = 'RUNNING' AND id <> $3 LIMIT 1",
+        customer_number,
+        access_id,
+        UUID(order_request_id),
+    )
+    return found is not None

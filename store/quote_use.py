@@ -30,6 +30,7 @@ async def lock(conn: asyncpg.Connection, quote_id: str) -> LockedQuote | None:
 
 async def consume(conn: asyncpg.Connection, quote_id: str, order_request_id: str) -> None:
     await conn.execute(
-        "UPDATE quotes SET consumed_by = $2, consumed_at = now() WHERE id = $1", quote_id,
+        "UPDATE quotes SET consumed_by = $2, consumed_at = now() WHERE id = $1",
+        quote_id,
         order_request_id,
     )

@@ -20,6 +20,7 @@ class ServiceRow(BaseModel):
     ipv4_block_size: str
     status: str
     pending_order_id: str | None
+    created_by_order: str
     activated_at: datetime
     disconnected_at: datetime | None
 
@@ -37,7 +38,8 @@ class InventoryItem(ServiceRow):
 _COLUMNS = (
     "s.service_id, s.customer_number, s.billing_account_id, s.billing_account_name,"
     " s.master_site_id, s.speed, s.customer_service_name, s.ipv4_block_size, s.status,"
-    " s.pending_order_id::text AS pending_order_id, s.activated_at, s.disconnected_at"
+    " s.pending_order_id::text AS pending_order_id, s.created_by_order::text AS created_by_order,"
+    " s.activated_at, s.disconnected_at"
 )
 
 
@@ -50,6 +52,21 @@ async def lock_for_change(
         " FOR UPDATE",
         service_id,
         customer_number,
+    )
+    return ServiceRow(**dict(row)) if row else None
+
+
+async def live_at_site(
+    conn: asyncpg.Connection, customer_number: str, master_site_id: str
+) -> ServiceRow | None:
+    """The customer's service at this site (for Service Activation: this access) that is
+    not disconnected, if any."""
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM services s WHERE s.customer_number = $1"
+        " AND s.master_site_id = $2 AND s.status <> 'Disconnected'"
+        " ORDER BY s.activated_at DESC LIMIT 1",
+        customer_number,
+        master_site_id,
     )
     return ServiceRow(**dict(row)) if row else None
 

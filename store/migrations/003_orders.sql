@@ -14,6 +14,8 @@ CREATE TABLE order_requests (
     request_hash    text NOT NULL,
     quote_id        text,
     target_service_id text,
+    -- Service Activation orders: the access (line) the order is for.
+    access_id       text,
     -- PENDING until the workflow accepted it (quote consumed); then RUNNING and one
     -- terminal state. A PENDING order is not visible to the customer.
     state           text NOT NULL DEFAULT 'PENDING'
@@ -33,6 +35,8 @@ CREATE UNIQUE INDEX order_requests_idempotency
     ON order_requests (customer_number, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE UNIQUE INDEX order_requests_external_id ON order_requests (customer_number, external_id);
 CREATE INDEX order_requests_customer_created ON order_requests (customer_number, created_at);
+CREATE INDEX order_requests_access ON order_requests (customer_number, access_id, created_at)
+    WHERE access_id IS NOT NULL;
 
 CREATE SEQUENCE order_number_seq;
 CREATE SEQUENCE service_id_seq;
