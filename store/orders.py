@@ -54,7 +54,8 @@ class NewOrderRequest(BaseModel):
 _COLUMNS = (
     "id::text AS id, customer_number, external_id, idempotency_key, action, channel, body,"
     " request_hash, quote_id, target_service_id, access_id, state, step, step_message,"
-    " order_number, service_id, error_code, error_message, created_at, started_at, completed_at, updated_at"
+    " order_number, service_id, error_code, error_message, created_at, started_at,"
+    " completed_at, updated_at"
 )
 
 
