@@ -24,8 +24,11 @@ SEED_ORDER: dict[str, Any] = {
             "action": "add",
             "product": {
                 "productCharacteristic": [
-                    {"name": "Customer Service Name", "valueType": "String",
-                     "value": "My First NaaS"},
+                    {
+                        "name": "Customer Service Name",
+                        "valueType": "String",
+                        "value": "My First NaaS",
+                    },
                     {"name": "VLAN Assignment", "valueType": "String", "value": "Auto Assign"},
                     {"name": "IPV4 Block Size", "valueType": "String", "value": "/29"},
                     {"name": "Routing Options", "valueType": "String", "value": "Static"},

@@ -126,9 +126,10 @@ async def test_health_and_readiness(api: httpx.AsyncClient) -> None:
 
 
 async def test_migrations_were_applied_from_zero_and_are_idempotent(pool: asyncpg.Pool) -> None:
-    versions = [r["version"] for r in await pool.fetch(
-        "SELECT version FROM schema_migrations ORDER BY version"
-    )]
+    versions = [
+        r["version"]
+        for r in await pool.fetch("SELECT version FROM schema_migrations ORDER BY version")
+    ]
     assert versions == [m.version for m in available_migrations()]
     async with pool.acquire() as conn:
         assert await migrate(conn) == []

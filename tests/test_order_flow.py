@@ -26,7 +26,9 @@ ORDER = "/Customer/v3/Ordering/orderRequest"
 
 
 async def test_price_order_running_succeeded_inventory_active(
-    api: httpx.AsyncClient, acme: dict[str, str], pool: asyncpg.Pool,
+    api: httpx.AsyncClient,
+    acme: dict[str, str],
+    pool: asyncpg.Pool,
     temporal_client: Client,
 ) -> None:
     quote_id = await new_quote(api, acme)
@@ -87,12 +89,11 @@ async def test_price_order_running_succeeded_inventory_active(
     assert description.static_summary and "1-ABCDE" in description.static_summary
 
 
-async def test_long_running_operation_form(
-    api: httpx.AsyncClient, acme: dict[str, str]
-) -> None:
+async def test_long_running_operation_form(api: httpx.AsyncClient, acme: dict[str, str]) -> None:
     quote_id = await new_quote(api, acme)
     response = await api.post(
-        "/Customer/v4/Ordering/orderRequest", headers=acme,
+        "/Customer/v4/Ordering/orderRequest",
+        headers=acme,
         json=order_body(quote_id, name="LRO SLOW"),
     )
     assert response.status_code == 202, response.text
@@ -137,14 +138,17 @@ async def test_another_customers_order_is_not_found(
     assert_problem(await api.get(f"{ORDER}/{created['id']}", headers=globex), 404, "id")
     assert_problem(
         await api.get(f"/Customer/v4/Ordering/operations/{created['id']}", headers=globex),
-        404, "operationId",
+        404,
+        "operationId",
     )
     assert_problem(
         await api.delete(f"/Customer/v4/Ordering/operations/{created['id']}", headers=globex),
-        404, "operationId",
+        404,
+        "operationId",
     )
     theirs = await api.get(
-        "/ProductInventory/v1/inventory", params={"serviceId": done["serviceId"]},
+        "/ProductInventory/v1/inventory",
+        params={"serviceId": done["serviceId"]},
         headers=globex,
     )
     assert theirs.json()["serviceInventory"] == []
@@ -226,7 +230,9 @@ async def test_same_idempotency_key_or_external_id_returns_the_original_order(
 
 
 async def test_fifty_concurrent_identical_posts_make_one_order(
-    api: httpx.AsyncClient, acme: dict[str, str], pool: asyncpg.Pool,
+    api: httpx.AsyncClient,
+    acme: dict[str, str],
+    pool: asyncpg.Pool,
     temporal_client: Client,
 ) -> None:
     quote_id = await new_quote(api, acme)
@@ -248,9 +254,7 @@ async def test_fifty_concurrent_identical_posts_make_one_order(
     done = await wait_for_status(api, acme, order_id)
     assert done["state"] == "SUCCEEDED"
     workflows = [
-        w async for w in temporal_client.list_workflows(
-            f"ExternalId = '{body['externalId']}'"
-        )
+        w async for w in temporal_client.list_workflows(f"ExternalId = '{body['externalId']}'")
     ]
     assert len(workflows) <= 1  # visibility may lag; never more than one
 

@@ -61,10 +61,12 @@ async def test_modify_is_refused_for_unknown_or_foreign_service_or_same_speed(
     theirs = order_body(quote, action="modify", service_id=service_id, account="9-GLOBEX01")
     response = await api.post(ORDER, headers=globex, json=theirs)
     assert response.status_code in (404, 422)  # not their service (or not their account)
-    unknown = order_body(await new_quote(api, acme, speed="1 Gbps"), action="modify",
-                         service_id="77999999999")
-    assert_problem(await api.post(ORDER, headers=acme, json=unknown), 404,
-                   "productOrderItem[0].product.id")
+    unknown = order_body(
+        await new_quote(api, acme, speed="1 Gbps"), action="modify", service_id="77999999999"
+    )
+    assert_problem(
+        await api.post(ORDER, headers=acme, json=unknown), 404, "productOrderItem[0].product.id"
+    )
     same = order_body(await new_quote(api, acme), action="modify", service_id=service_id)
     refused = assert_problem(await api.post(ORDER, headers=acme, json=same), 422, "quote[0].id")
     assert refused["errors"][0]["code"] == "QUOTE_MISMATCH"
@@ -79,9 +81,7 @@ async def test_delete_disconnects_and_releases_resources(
         service_id,
     )
     assert held is not None
-    created = await place_order(
-        api, acme, order_body(None, action="delete", service_id=service_id)
-    )
+    created = await place_order(api, acme, order_body(None, action="delete", service_id=service_id))
     done = await wait_for_status(api, acme, created["id"])
     assert done["state"] == "SUCCEEDED", done
     assert (await _service(api, acme, service_id))["status"] == "Disconnected"
@@ -91,16 +91,18 @@ async def test_delete_disconnects_and_releases_resources(
     )
     assert live == 0
     again = order_body(None, action="delete", service_id=service_id)
-    refused = assert_problem(await api.post(ORDER, headers=acme, json=again), 409,
-                             "productOrderItem[0].product.id")
+    refused = assert_problem(
+        await api.post(ORDER, headers=acme, json=again), 409, "productOrderItem[0].product.id"
+    )
     assert refused["errors"][0]["code"] == "SERVICE_DISCONNECTED"
 
 
 async def test_fail_order_trigger_fails_with_a_clear_code(
     api: httpx.AsyncClient, acme: dict[str, str]
 ) -> None:
-    created = await place_order(api, acme, order_body(await new_quote(api, acme),
-                                                      name="try FAIL-ORDER"))
+    created = await place_order(
+        api, acme, order_body(await new_quote(api, acme), name="try FAIL-ORDER")
+    )
     done = await wait_for_status(api, acme, created["id"])
     assert done["state"] == "FAILED"
     assert done["error"]["code"] == "ORDER_REJECTED"
@@ -111,8 +113,9 @@ async def test_fail_order_trigger_fails_with_a_clear_code(
 async def test_fail_provision_trigger_fails_and_releases_resources(
     api: httpx.AsyncClient, acme: dict[str, str], pool: asyncpg.Pool
 ) -> None:
-    created = await place_order(api, acme, order_body(await new_quote(api, acme),
-                                                      name="FAIL-PROVISION please"))
+    created = await place_order(
+        api, acme, order_body(await new_quote(api, acme), name="FAIL-PROVISION please")
+    )
     done = await wait_for_status(api, acme, created["id"])
     assert done["state"] == "FAILED"
     assert done["error"]["code"] == "PROVISIONING_FAILED"
@@ -131,8 +134,7 @@ async def test_fail_provision_trigger_fails_and_releases_resources(
 async def test_transient_failures_below_the_attempt_limit_are_retried_automatically(
     api: httpx.AsyncClient, acme: dict[str, str], pool: asyncpg.Pool
 ) -> None:
-    created = await place_order(api, acme, order_body(await new_quote(api, acme),
-                                                      name="FLAKY-2"))
+    created = await place_order(api, acme, order_body(await new_quote(api, acme), name="FLAKY-2"))
     done = await wait_for_status(api, acme, created["id"])
     assert done["state"] == "SUCCEEDED", done
     attempts = await pool.fetchval(
@@ -144,8 +146,7 @@ async def test_transient_failures_below_the_attempt_limit_are_retried_automatica
 async def test_parked_order_resumes_from_the_failed_step_when_support_retries(
     api: httpx.AsyncClient, acme: dict[str, str], pool: asyncpg.Pool, temporal_client: Client
 ) -> None:
-    created = await place_order(api, acme, order_body(await new_quote(api, acme),
-                                                      name="FLAKY-3"))
+    created = await place_order(api, acme, order_body(await new_quote(api, acme), name="FLAKY-3"))
     order_id = created["id"]
     parked = await wait_for_status(api, acme, order_id, step_contains="our team is on it")
     assert parked["state"] == "RUNNING"  # the customer sees a delay, not a failure

@@ -26,9 +26,7 @@ ORDER = "/Customer/v3/Ordering/orderRequest"
 
 
 def _own_queue(settings: Settings, **changes: object) -> Settings:
-    return settings.model_copy(
-        update={"task_queue": f"iod-test-{uuid.uuid4().hex[:8]}", **changes}
-    )
+    return settings.model_copy(update={"task_queue": f"iod-test-{uuid.uuid4().hex[:8]}", **changes})
 
 
 @asynccontextmanager
@@ -42,8 +40,11 @@ async def _api_on(
 
 
 async def test_status_is_answered_while_no_worker_runs(
-    settings: Settings, pool: asyncpg.Pool, temporal_client: Client,
-    http_client: httpx.AsyncClient, acme: dict[str, str],
+    settings: Settings,
+    pool: asyncpg.Pool,
+    temporal_client: Client,
+    http_client: httpx.AsyncClient,
+    acme: dict[str, str],
 ) -> None:
     own = _own_queue(settings)
     async with _api_on(own, pool, temporal_client) as api:
@@ -65,8 +66,11 @@ async def test_status_is_answered_while_no_worker_runs(
 
 
 async def test_post_without_a_worker_is_503_and_the_retry_gets_the_same_order(
-    settings: Settings, pool: asyncpg.Pool, temporal_client: Client,
-    http_client: httpx.AsyncClient, acme: dict[str, str],
+    settings: Settings,
+    pool: asyncpg.Pool,
+    temporal_client: Client,
+    http_client: httpx.AsyncClient,
+    acme: dict[str, str],
 ) -> None:
     own = _own_queue(settings, intake_accept_timeout_seconds=1.0)
     async with _api_on(own, pool, temporal_client) as api:
@@ -97,27 +101,34 @@ def _spawn_worker(settings: Settings) -> subprocess.Popen[bytes]:
         "IOD_LOG_LEVEL": "WARNING",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "worker"], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "cli.main", "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
 @pytest.mark.slow
 async def test_worker_killed_mid_order_completes_without_duplicates(
-    settings: Settings, pool: asyncpg.Pool, temporal_client: Client, acme: dict[str, str],
+    settings: Settings,
+    pool: asyncpg.Pool,
+    temporal_client: Client,
+    acme: dict[str, str],
 ) -> None:
     own = _own_queue(settings, sandbox_latency_seconds=0.4)
     async with _api_on(own, pool, temporal_client) as api:
         first = _spawn_worker(own)
         try:
             quotes = [await new_quote(api, acme) for _ in range(6)]
-            created = await asyncio.gather(
-                *(place_order(api, acme, order_body(q)) for q in quotes)
-            )
+            created = await asyncio.gather(*(place_order(api, acme, order_body(q)) for q in quotes))
             ids = [c["id"] for c in created]
             # Kill the worker while orders are between steps (some allocated, none done).
-            await _wait_until(pool, ids, "SELECT count(*) FROM ipv4_allocations"
-                              " WHERE order_request_id = ANY($1::uuid[])", at_least=1)
+            await _wait_until(
+                pool,
+                ids,
+                "SELECT count(*) FROM ipv4_allocations WHERE order_request_id = ANY($1::uuid[])",
+                at_least=1,
+            )
             first.send_signal(signal.SIGKILL)
             first.wait()
         finally:

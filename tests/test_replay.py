@@ -1,0 +1,102 @@
+"""Replay recorded order histories against the current workflow code.
+
+A change that would break orders already running (non-determinism) fails here. The
+histories in ``tests/histories`` were recorded from real runs; re-record them only
+for a deliberate, versioned change of the workflow:
+
+    IOD_RECORD_HISTORIES=1 .venv/bin/python -m pytest tests/test_replay.py -k record
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.client import Client, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from domain.orders import RetryOrderInput, order_workflow_id
+from tests.ordering import new_quote, order_body, place_order, wait_for_status
+from worker.registry import workflow_classes
+from workflows.order import OrderWorkflow
+
+HISTORIES = Path(__file__).parent / "histories"
+SCENARIOS = {"succeeded", "failed", "parked-then-retried", "cancelled", "modified", "deleted"}
+
+
+def _recorded() -> list[Path]:
+    return sorted(HISTORIES.glob("*.json"))
+
+
+def test_every_scenario_has_a_recorded_history() -> None:
+    assert {p.stem for p in _recorded()} >= SCENARIOS
+
+
+@pytest.mark.parametrize("path", _recorded(), ids=lambda p: p.stem)
+async def test_recorded_history_replays_deterministically(path: Path) -> None:
+    history = WorkflowHistory.from_json(f"replay-{path.stem}", json.loads(path.read_text()))
+    replayer = Replayer(workflows=workflow_classes(), data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(history)  # raises on non-determinism
+
+
+async def test_replay_detects_a_changed_workflow() -> None:
+    """The replay check is real: a workflow with a different step order fails it."""
+    from temporalio import workflow as wf
+
+    @wf.defn(name="OrderWorkflow")
+    class ChangedWorkflow(OrderWorkflow):
+        @wf.run
+        async def run(self, input):  # type: ignore[no-untyped-def]
+            await wf.sleep(1)
+            return await super().run(input)
+
+    path = HISTORIES / "succeeded.json"
+    history = WorkflowHistory.from_json("changed", json.loads(path.read_text()))
+    replayer = Replayer(workflows=[ChangedWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is not None
+
+
+@pytest.mark.skipif(not os.environ.get("IOD_RECORD_HISTORIES"), reason="records on request")
+async def test_record_histories(
+    api: httpx.AsyncClient, acme: dict[str, str], temporal_client: Client
+) -> None:
+    async def run(name: str, body: dict[str, object]) -> str:
+        created = await place_order(api, acme, body)
+        return str(created["id"])
+
+    async def save(scenario: str, order_id: str) -> None:
+        await wait_for_status(api, acme, order_id)
+        handle = temporal_client.get_workflow_handle(order_workflow_id(order_id))
+        await handle.result()
+        history = await handle.fetch_history()
+        HISTORIES.mkdir(exist_ok=True)
+        (HISTORIES / f"{scenario}.json").write_text(history.to_json())
+
+    ok = await run("ok", order_body(await new_quote(api, acme)))
+    await save("succeeded", ok)
+    service_id = (await wait_for_status(api, acme, ok))["serviceId"]
+    failed = await run("failed", order_body(await new_quote(api, acme), name="FAIL-PROVISION"))
+    await save("failed", failed)
+
+    parked = await run("parked", order_body(await new_quote(api, acme), name="FLAKY-3"))
+    await wait_for_status(api, acme, parked, step_contains="our team is on it")
+    handle = temporal_client.get_workflow_handle(order_workflow_id(parked))
+    await handle.execute_update(OrderWorkflow.retry, RetryOrderInput())
+    await save("parked-then-retried", parked)
+
+    cancelled = await run("cancel", order_body(await new_quote(api, acme), name="FLAKY-9"))
+    await wait_for_status(api, acme, cancelled, step_contains="our team is on it")
+    await temporal_client.get_workflow_handle(order_workflow_id(cancelled)).cancel()
+    await save("cancelled", cancelled)
+
+    modify = order_body(
+        await new_quote(api, acme, speed="1 Gbps"), action="modify", service_id=service_id
+    )
+    await save("modified", await run("modify", modify))
+    delete = order_body(None, action="delete", service_id=service_id)
+    await save("deleted", await run("delete", delete))
