@@ -1,0 +1,117 @@
+"""Order throughput against a bare-Temporal baseline, and status reads against /healthz."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from typing import Any
+
+import httpx
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from benchmarks.baseline import BenchBaseline, bench_noop
+from benchmarks.harness import System, percentile, token
+from tests.ordering import order_body
+
+ORDER = "/Customer/v3/Ordering/orderRequest"
+
+
+async def _bounded(concurrency: int, jobs: list[Any]) -> list[Any]:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def run(job: Any) -> Any:
+        async with gate:
+            return await job()
+
+    return await asyncio.gather(*(run(j) for j in jobs))
+
+
+async def order_throughput(system: System, orders: int, concurrency: int) -> dict[str, Any]:
+    limits = httpx.Limits(max_connections=concurrency * 2)
+    async with httpx.AsyncClient(base_url=system.base_url, limits=limits, timeout=60) as http:
+        headers = await token(http, system.base_url)
+
+        async def one() -> tuple[float, float]:
+            quote = await http.post("/Product/v1/priceRequest", headers=headers, json={
+                "sourceSystem": "NaaS ExternalAPI", "customerNumber": "1-ABCDE",
+                "currencyCode": "USD", "masterSiteId": "PL0001247634", "productCode": "718",
+                "partnerId": "43558", "speed": "100 Mbps",
+            })
+            quote.raise_for_status()
+            started = time.perf_counter()
+            response = await http.post(ORDER, headers=headers,
+                                       json=order_body(quote.json()["id"]))
+            response.raise_for_status()
+            posted = time.perf_counter() - started
+            order_id = response.json()["id"]
+            while True:
+                status = (await http.get(f"{ORDER}/{order_id}", headers=headers)).json()
+                if status["state"] != "RUNNING":
+                    break
+                await asyncio.sleep(0.02)
+            assert status["state"] == "SUCCEEDED", status
+            return posted, time.perf_counter() - started
+
+        begin = time.perf_counter()
+        results = await _bounded(concurrency, [one] * orders)
+        elapsed = time.perf_counter() - begin
+    posts = [r[0] for r in results]
+    totals = [r[1] for r in results]
+    return {
+        "orders": orders, "concurrency": concurrency,
+        "orders_per_second": orders / elapsed,
+        "post_p50_ms": percentile(posts, 50) * 1000, "post_p99_ms": percentile(posts, 99) * 1000,
+        "done_p50_ms": percentile(totals, 50) * 1000, "done_p99_ms": percentile(totals, 99) * 1000,
+    }
+
+
+async def bare_baseline(client: Client, runs: int, concurrency: int) -> dict[str, Any]:
+    queue = f"bench-baseline-{uuid.uuid4().hex[:6]}"
+    async with Worker(client, task_queue=queue, workflows=[BenchBaseline],
+                      activities=[bench_noop]):
+        async def one() -> float:
+            started = time.perf_counter()
+            await client.execute_workflow(
+                BenchBaseline.run, "x", id=f"bench-{uuid.uuid4()}", task_queue=queue
+            )
+            return time.perf_counter() - started
+
+        begin = time.perf_counter()
+        totals = await _bounded(concurrency, [one] * runs)
+        elapsed = time.perf_counter() - begin
+    return {
+        "workflows_per_second": runs / elapsed,
+        "done_p50_ms": percentile(totals, 50) * 1000,
+        "done_p99_ms": percentile(totals, 99) * 1000,
+    }
+
+
+async def status_reads(
+    system: System, order_ids: list[str], requests: int, concurrency: int
+) -> dict[str, Any]:
+    limits = httpx.Limits(max_connections=concurrency * 2)
+    async with httpx.AsyncClient(base_url=system.base_url, limits=limits, timeout=60) as http:
+        headers = await token(http, system.base_url)
+
+        async def measure(path_for: Any) -> dict[str, float]:
+            latencies: list[float] = []
+
+            async def one() -> None:
+                started = time.perf_counter()
+                response = await http.get(path_for(), headers=headers)
+                assert response.status_code == 200, response.text
+                latencies.append(time.perf_counter() - started)
+
+            begin = time.perf_counter()
+            await _bounded(concurrency, [one] * requests)
+            elapsed = time.perf_counter() - begin
+            return {"requests_per_second": requests / elapsed,
+                    "p99_ms": percentile(latencies, 99) * 1000}
+
+        baseline = await measure(lambda: "/healthz")
+        status = await measure(lambda: f"{ORDER}/{random.choice(order_ids)}")
+    return {"status": status, "healthz": baseline,
+            "ratio": status["requests_per_second"] / baseline["requests_per_second"]}
