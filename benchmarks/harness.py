@@ -74,11 +74,14 @@ async def running_system(*, api_workers: int = 1, **env: str) -> AsyncIterator[S
     api = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "api"],
         env={**common, "IOD_API_PORT": str(port)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     worker = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "worker"], env=common,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "cli.main", "worker"],
+        env=common,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -113,7 +116,8 @@ async def _wait_ready(base_url: str) -> None:
 
 async def token(client: httpx.AsyncClient, base_url: str) -> dict[str, str]:
     response = await client.post(
-        f"{base_url}/oauth/v2/token", auth=("demo-client", "demo-secret"),
+        f"{base_url}/oauth/v2/token",
+        auth=("demo-client", "demo-secret"),
         data={"grant_type": "client_credentials"},
     )
     response.raise_for_status()

@@ -35,15 +35,22 @@ async def order_throughput(system: System, orders: int, concurrency: int) -> dic
         headers = await token(http, system.base_url)
 
         async def one() -> tuple[float, float]:
-            quote = await http.post("/Product/v1/priceRequest", headers=headers, json={
-                "sourceSystem": "NaaS ExternalAPI", "customerNumber": "1-ABCDE",
-                "currencyCode": "USD", "masterSiteId": "PL0001247634", "productCode": "718",
-                "partnerId": "43558", "speed": "100 Mbps",
-            })
+            quote = await http.post(
+                "/Product/v1/priceRequest",
+                headers=headers,
+                json={
+                    "sourceSystem": "NaaS ExternalAPI",
+                    "customerNumber": "1-ABCDE",
+                    "currencyCode": "USD",
+                    "masterSiteId": "PL0001247634",
+                    "productCode": "718",
+                    "partnerId": "43558",
+                    "speed": "100 Mbps",
+                },
+            )
             quote.raise_for_status()
             started = time.perf_counter()
-            response = await http.post(ORDER, headers=headers,
-                                       json=order_body(quote.json()["id"]))
+            response = await http.post(ORDER, headers=headers, json=order_body(quote.json()["id"]))
             response.raise_for_status()
             posted = time.perf_counter() - started
             order_id = response.json()["id"]
@@ -61,17 +68,20 @@ async def order_throughput(system: System, orders: int, concurrency: int) -> dic
     posts = [r[0] for r in results]
     totals = [r[1] for r in results]
     return {
-        "orders": orders, "concurrency": concurrency,
+        "orders": orders,
+        "concurrency": concurrency,
         "orders_per_second": orders / elapsed,
-        "post_p50_ms": percentile(posts, 50) * 1000, "post_p99_ms": percentile(posts, 99) * 1000,
-        "done_p50_ms": percentile(totals, 50) * 1000, "done_p99_ms": percentile(totals, 99) * 1000,
+        "post_p50_ms": percentile(posts, 50) * 1000,
+        "post_p99_ms": percentile(posts, 99) * 1000,
+        "done_p50_ms": percentile(totals, 50) * 1000,
+        "done_p99_ms": percentile(totals, 99) * 1000,
     }
 
 
 async def bare_baseline(client: Client, runs: int, concurrency: int) -> dict[str, Any]:
     queue = f"bench-baseline-{uuid.uuid4().hex[:6]}"
-    async with Worker(client, task_queue=queue, workflows=[BenchBaseline],
-                      activities=[bench_noop]):
+    async with Worker(client, task_queue=queue, workflows=[BenchBaseline], activities=[bench_noop]):
+
         async def one() -> float:
             started = time.perf_counter()
             await client.execute_workflow(
@@ -108,10 +118,15 @@ async def status_reads(
             begin = time.perf_counter()
             await _bounded(concurrency, [one] * requests)
             elapsed = time.perf_counter() - begin
-            return {"requests_per_second": requests / elapsed,
-                    "p99_ms": percentile(latencies, 99) * 1000}
+            return {
+                "requests_per_second": requests / elapsed,
+                "p99_ms": percentile(latencies, 99) * 1000,
+            }
 
         baseline = await measure(lambda: "/healthz")
         status = await measure(lambda: f"{ORDER}/{random.choice(order_ids)}")
-    return {"status": status, "healthz": baseline,
-            "ratio": status["requests_per_second"] / baseline["requests_per_second"]}
+    return {
+        "status": status,
+        "healthz": baseline,
+        "ratio": status["requests_per_second"] / baseline["requests_per_second"],
+    }
