@@ -14,6 +14,8 @@ from api.problems import install_problem_handlers
 from api.routers import auth, health, inventory, operations, order_requests
 from config.settings import Settings, get_settings
 from store.pool import create_pool
+from telemetry.metrics import ApiMetrics
+from telemetry.tracing import temporal_interceptors
 from worker.temporal_client import connect_temporal
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,10 @@ def create_app(
             if not settings.temporal_address:
                 raise RuntimeError("IOD_TEMPORAL_ADDRESS / TEMPORAL_ADDRESS is not set")
             app.state.temporal = await connect_temporal(
-                settings.temporal_address, settings.temporal_namespace, lazy=True
+                settings.temporal_address,
+                settings.temporal_namespace,
+                lazy=True,
+                interceptors=temporal_interceptors(settings),
             )
         else:
             app.state.temporal = temporal
@@ -70,6 +75,8 @@ def create_app(
     )
     app.dependency_overrides[get_settings] = lambda: settings
     install_problem_handlers(app)
+    if settings.metrics_enabled:
+        ApiMetrics().install(app)
     for module in ROUTERS:
         app.include_router(module.router)
     if pool is not None:

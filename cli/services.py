@@ -20,6 +20,7 @@ from embedded.temporal import EmbeddedTemporal
 from store.demo_seed import seed_demo
 from store.migrate import migrate
 from store.pool import create_pool
+from telemetry.tracing import temporal_interceptors
 from worker.main import build_worker
 from worker.temporal_client import connect_temporal, ensure_search_attributes
 
@@ -89,7 +90,12 @@ async def prepare(settings: Settings, *, seed: bool) -> None:
 
 async def run_worker(settings: Settings) -> None:
     assert settings.database_url and settings.temporal_address
-    client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
+    client = await connect_temporal(
+        settings.temporal_address,
+        settings.temporal_namespace,
+        interceptors=temporal_interceptors(settings),
+        prometheus_address=settings.worker_metrics_address if settings.metrics_enabled else None,
+    )
     pool = await create_pool(settings.database_url, max_size=settings.db_pool_max)
     try:
         async with httpx.AsyncClient() as http:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -57,6 +58,14 @@ class Settings(BaseSettings):
         default_factory=lambda: [0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
     )
     webhook_timeout_seconds: float = 10.0
+
+    metrics_enabled: bool = False
+    """Prometheus metrics: ``/metrics`` on the API, the SDK's metrics on the worker."""
+    worker_metrics_address: str = "127.0.0.1:9464"
+    tracing_exporter: Literal["none", "console", "otlp"] = "none"
+    """OpenTelemetry tracing across API → workflow → activities (needs the extra ``tracing``)."""
+    otlp_endpoint: str = "http://127.0.0.1:4318/v1/traces"
+    service_name: str = "iod"
 
     seed_demo_data: bool | None = None
     """Load the demo customers and catalogue; ``iod dev`` does unless this is false."""

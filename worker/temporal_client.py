@@ -2,21 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
 )
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 
 from workflows.search_attributes import ALL_KEYS
 
 
-async def connect_temporal(address: str, namespace: str, *, lazy: bool = False) -> Client:
+async def connect_temporal(
+    address: str,
+    namespace: str,
+    *,
+    lazy: bool = False,
+    interceptors: Sequence[Interceptor] = (),
+    prometheus_address: str | None = None,
+) -> Client:
+    """A client with the pydantic converter; optionally traced and exporting SDK metrics."""
+    runtime = None
+    if prometheus_address:
+        runtime = Runtime(
+            telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=prometheus_address))
+        )
     return await Client.connect(
-        address, namespace=namespace, data_converter=pydantic_data_converter, lazy=lazy
+        address,
+        namespace=namespace,
+        data_converter=pydantic_data_converter,
+        lazy=lazy,
+        interceptors=interceptors,
+        runtime=runtime,
     )
 
 

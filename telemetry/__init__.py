@@ -1,0 +1,1 @@
+"""Optional observability: Prometheus metrics and OpenTelemetry tracing, both by setting."""
