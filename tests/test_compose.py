@@ -281,6 +281,23 @@ def test_temporal_is_auto_setup_on_postgres_with_a_health_check(
         assert ip == "127.0.0.1", "the unauthenticated frontend stays on this host"
 
 
+def test_postgres_has_connections_for_temporal_and_scaled_out_app_services(
+    services: dict[str, Any],
+) -> None:
+    command = services["postgres"]["command"]
+    settings = dict(command[i + 1].split("=", 1) for i, arg in enumerate(command) if arg == "-c")
+    max_connections = int(settings.get("max_connections", 100))
+    env = services["temporal"]["environment"]
+    # auto-setup runs four Temporal services in one container, each with its own pools
+    temporal = 4 * (int(env["SQL_MAX_CONNS"]) + int(env["SQL_VIS_MAX_CONNS"]))
+    assert int(env["SQL_MAX_IDLE_CONNS"]) <= int(env["SQL_MAX_CONNS"])
+    assert int(env["SQL_VIS_MAX_IDLE_CONNS"]) <= int(env["SQL_VIS_MAX_CONNS"])
+    pool = int(services["api"]["environment"]["IOD_DB_POOL_MAX"])
+    processes = 3 + 3 + 1  # --scale api=3 worker=3, and migrate
+    reserved = 3  # superuser_reserved_connections: an operator can always get in
+    assert temporal + processes * pool + reserved <= max_connections
+
+
 def test_temporal_namespace_is_the_one_the_app_uses(services: dict[str, Any]) -> None:
     namespace = services["temporal"]["environment"]["DEFAULT_NAMESPACE"]
     for name in APP_SERVICES:
@@ -393,6 +410,12 @@ def test_interpolated_variables_are_documented_in_env_example() -> None:
     assert all(documented[name] for name in required)
     with pytest.raises(LookupError):
         _interpolate(text, {})  # without .env the stack refuses to start
+
+
+def test_deployment_guide_documents_every_variable() -> None:
+    guide = (ROOT / "docs" / "deployment.md").read_text()
+    undocumented = sorted(name for name in _env_example() if f"`{name}`" not in guide)
+    assert undocumented == [], f"docs/deployment.md does not mention {undocumented}"
 
 
 def test_no_secret_is_written_into_the_stack(raw: dict[str, Any]) -> None:
