@@ -11,7 +11,16 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api.problems import install_problem_handlers
-from api.routers import auth, health, inventory, operations, order_requests
+from api.routers import (
+    auth,
+    billing,
+    catalog,
+    health,
+    inventory,
+    operations,
+    order_requests,
+    pricing,
+)
 from config.settings import Settings, get_settings
 from store.pool import create_pool
 from telemetry.metrics import ApiMetrics
@@ -86,4 +95,4 @@ def create_app(
     return app
 
 
-ROUTERS = [health, auth, order_requests, operations, inventory]
+ROUTERS = [health, auth, catalog, pricing, billing, order_requests, operations, inventory]

@@ -7,7 +7,7 @@ import secrets
 
 import asyncpg
 
-from cli import orders, services
+from cli import catalog, orders, services
 from config.settings import Settings
 from domain.secrets import hash_secret, new_client_secret
 from store import clients
@@ -18,6 +18,7 @@ from worker.temporal_client import connect_temporal
 def add_more_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Subcommands of later features (catalogue, orders) are declared here."""
     orders.add_commands(sub)
+    catalog.add_commands(sub)
 
 
 async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -32,6 +33,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             await services.prepare(_external(settings), seed=args.seed_demo)
         case "clients":
             return await create_client(settings, args)
+        case "catalog":
+            return await catalog.run(settings, args)
         case "orders":
             settings = _external_temporal(settings)
             assert settings.temporal_address

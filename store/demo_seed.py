@@ -6,6 +6,7 @@ import asyncpg
 
 from domain.secrets import hash_secret
 from store import clients
+from store.catalog_file import seed_catalog
 
 DEMO_CUSTOMERS = [
     # customer number, name, client id, client secret
@@ -26,3 +27,4 @@ async def seed_demo(conn: asyncpg.Connection) -> None:
     """Idempotent: running it again changes nothing."""
     async with conn.transaction():
         await seed_customers(conn)
+        await seed_catalog(conn)

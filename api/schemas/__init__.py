@@ -1,0 +1,1 @@
+"""Request and response bodies of the catalogue, pricing and billing-account endpoints."""
