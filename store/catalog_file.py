@@ -189,12 +189,18 @@ def _offers(
     ]
 
 
-async def load_catalog(conn: Conn, file: CatalogFile) -> LoadSummary:
-    """Upsert everything in the file, all or nothing (one transaction)."""
+def check_catalog(file: CatalogFile) -> dict[str, list[catalog.LocationSpeed]]:
+    """The checks that span entries (no duplicates, rate cards exist); returns each
+    location's speeds."""
     _duplicates([p.id for p in file.partners], "partners")
     _duplicates([loc.masterSiteId for loc in file.locations], "locations")
     _duplicates([a.id for a in file.billingAccounts], "billing accounts")
-    speeds = {loc.masterSiteId: _offers(loc, file.rateCards) for loc in file.locations}
+    return {loc.masterSiteId: _offers(loc, file.rateCards) for loc in file.locations}
+
+
+async def load_catalog(conn: Conn, file: CatalogFile) -> LoadSummary:
+    """Upsert everything in the file, all or nothing (one transaction)."""
+    speeds = check_catalog(file)
     async with conn.transaction():
         await conn.execute(
             "INSERT INTO customers (customer_number, name)"

@@ -98,9 +98,9 @@ async def create_price_request(
     return _quote_out(quote)
 
 
-@router.get(f"{PRICE_REQUEST_PATH}/{{quote_id}}", summary="Look up one of your quotes")
+@router.get(f"{PRICE_REQUEST_PATH}/{{id}}", summary="Look up one of your quotes")
 async def get_price_request(
-    quote_id: Annotated[str, Path(max_length=64)],
+    quote_id: Annotated[str, Path(alias="id", max_length=64)],
     principal: PrincipalDep,
     pool: PoolDep,
 ) -> QuoteOut:
