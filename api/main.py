@@ -16,9 +16,11 @@ from api.routers import (
     billing,
     catalog,
     health,
+    hub,
     inventory,
     operations,
     order_requests,
+    orderevents,
     pricing,
 )
 from config.settings import Settings, get_settings
@@ -95,4 +97,15 @@ def create_app(
     return app
 
 
-ROUTERS = [health, auth, catalog, pricing, billing, order_requests, operations, inventory]
+ROUTERS = [
+    health,
+    auth,
+    catalog,
+    pricing,
+    billing,
+    order_requests,
+    operations,
+    inventory,
+    orderevents,
+    hub,
+]

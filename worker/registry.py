@@ -8,14 +8,17 @@ from typing import Any
 import asyncpg
 import httpx
 
+from activities.events import EventActivities
 from activities.orders import OrderActivities
+from activities.webhooks import WebhookActivities
 from config.settings import Settings
 from provisioning.sandbox import SandboxBackend
 from workflows.order import OrderWorkflow
+from workflows.webhook_delivery import WebhookDeliveryWorkflow, WebhookTestWorkflow
 
 
 def workflow_classes() -> Sequence[type]:
-    return [OrderWorkflow]
+    return [OrderWorkflow, WebhookDeliveryWorkflow, WebhookTestWorkflow]
 
 
 def activities_for(
@@ -23,6 +26,8 @@ def activities_for(
 ) -> Sequence[Callable[..., Any]]:
     backend = SandboxBackend(pool, settings.sandbox_latency_seconds, settings.sandbox_hang_seconds)
     orders = OrderActivities(pool, backend)
+    order_events = EventActivities(pool, settings)
+    deliveries = WebhookActivities(pool, http, settings)
     return [
         orders.accept_order,
         orders.create_order,
@@ -34,4 +39,8 @@ def activities_for(
         orders.compensate_order,
         orders.mark_step,
         orders.finish_order,
+        order_events.append_order_event,
+        deliveries.fetch_batch,
+        deliveries.deliver_event,
+        deliveries.deliver_test,
     ]

@@ -1,0 +1,184 @@
+"""The append-only order event log.
+
+Why a reader never sees an event appear *before* one it already returned (the feed's
+prefix property, seed 002): every append first takes a transaction-scoped advisory
+lock for its customer and only then draws ``seq`` (an identity column). The lock is
+held until the appending transaction has committed, and PostgreSQL makes a commit
+visible before it releases the transaction's locks, so a customer's events become
+visible strictly in ``seq`` order. Any snapshot therefore sees exactly the events up to
+some ``seq``, and everything committed later has a larger ``seq``: a response is always
+a prefix of every later response. Appends of different customers don't contend.
+Subscribing to webhooks takes the same lock (see :func:`lock_customer`).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+
+from domain.events import FEED_EVENT_TYPES, AppendOrderEventInput, OrderEventRecord
+from store.conn import Conn
+
+NOTIFY_CHANNEL = "iod_order_events"
+"""``NOTIFY`` on every new event (payload: the customer number), sent at commit."""
+
+_LOCK_CLASS = 0x10DE  # first key of the two-int advisory lock space used for event appends
+
+_COLUMNS = (
+    "seq, event_id::text AS event_id, dedupe_key, customer_number, order_id, event_type,"
+    " feed_order, payload, created_at"
+)
+
+
+async def lock_customer(conn: Conn, customer_number: str) -> None:
+    """Serialise with the customer's appends until the current transaction ends."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext($2))", _LOCK_CLASS, customer_number
+    )
+
+
+async def append_event(conn: Conn, event: AppendOrderEventInput) -> OrderEventRecord:
+    """Append once: a repeat with the same ``dedupe_key`` returns the stored event."""
+    async with conn.transaction():
+        await lock_customer(conn, event.customer_number)
+        row = await conn.fetchrow(
+            f"SELECT {_COLUMNS} FROM order_events WHERE dedupe_key = $1", event.dedupe_key
+        )
+        if row is None:
+            row = await conn.fetchrow(
+                "INSERT INTO order_events (event_id, dedupe_key, customer_number, order_id,"
+                " event_type, feed_order, payload) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                f" RETURNING {_COLUMNS}",
+                uuid.uuid4(),
+                event.dedupe_key,
+                event.customer_number,
+                event.order_id,
+                event.event_type,
+                event.order.model_dump(mode="json"),
+                event.payload,
+            )
+            await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, event.customer_number)
+    assert row is not None
+    return _record(row)
+
+
+async def find_seq(conn: Conn, customer_number: str, event_id: str) -> int | None:
+    """The ``seq`` of one of the customer's events; None if unknown or someone else's."""
+    try:
+        parsed = uuid.UUID(event_id)
+    except ValueError:
+        return None
+    seq: int | None = await conn.fetchval(
+        "SELECT seq FROM order_events WHERE event_id = $1 AND customer_number = $2",
+        parsed,
+        customer_number,
+    )
+    return seq
+
+
+async def max_seq(conn: Conn, customer_number: str) -> int:
+    found: int | None = await conn.fetchval(
+        "SELECT max(seq) FROM order_events WHERE customer_number = $1", customer_number
+    )
+    return found or 0
+
+
+async def feed_exists_after(conn: Conn, customer_number: str, after_seq: int) -> bool:
+    found = await conn.fetchval(
+        "SELECT 1 FROM order_events WHERE customer_number = $1 AND seq > $2"
+        " AND event_type = ANY($3::text[]) LIMIT 1",
+        customer_number,
+        after_seq,
+        list(FEED_EVENT_TYPES),
+    )
+    return found is not None
+
+
+async def iter_feed_json(
+    conn: Conn,
+    customer_number: str,
+    after_seq: int,
+    limit: int | None,
+    batch_size: int,
+) -> AsyncIterator[list[str]]:
+    """The customer's feed entries after ``after_seq`` as JSON texts, in batches.
+
+    A server-side cursor (one snapshot) fetches ``batch_size`` rows at a time, so memory
+    stays constant however long the feed is. Must run inside a transaction.
+    """
+    query = (
+        "SELECT event_id::text, feed_order::text FROM order_events"
+        " WHERE customer_number = $1 AND seq > $2 AND event_type = ANY($3::text[])"
+        " ORDER BY seq"
+    )
+    args: list[Any] = [customer_number, after_seq, list(FEED_EVENT_TYPES)]
+    if limit is not None:
+        query += " LIMIT $4"
+        args.append(limit)
+    cursor = await conn.cursor(query, *args)
+    while True:
+        rows = await cursor.fetch(batch_size)
+        if not rows:
+            return
+        yield ['{"event":%s,"order":%s}' % (json.dumps(r[0]), r[1]) for r in rows]  # noqa: UP031
+        if len(rows) < batch_size:
+            return
+
+
+async def refs_after(
+    conn: Conn, customer_number: str, after_seq: int, limit: int
+) -> list[tuple[int, str, str]]:
+    """``(seq, event_id, event_type)`` of every event type in ``seq`` order: what webhook
+    deliveries walk through."""
+    rows = await conn.fetch(
+        "SELECT seq, event_id::text, event_type FROM order_events"
+        " WHERE customer_number = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        customer_number,
+        after_seq,
+        limit,
+    )
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+async def list_after(
+    conn: Conn, customer_number: str, after_seq: int, limit: int
+) -> list[OrderEventRecord]:
+    """Every event type, in ``seq`` order."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM order_events WHERE customer_number = $1 AND seq > $2"
+        " ORDER BY seq LIMIT $3",
+        customer_number,
+        after_seq,
+        limit,
+    )
+    return [_record(r) for r in rows]
+
+
+async def get_by_seq(conn: Conn, customer_number: str, seq: int) -> OrderEventRecord | None:
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM order_events WHERE seq = $1 AND customer_number = $2",
+        seq,
+        customer_number,
+    )
+    return _record(row) if row else None
+
+
+async def list_for_order(conn: Conn, customer_number: str, order_id: str) -> list[OrderEventRecord]:
+    """The audit trail of one order: all its events, oldest first."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM order_events WHERE customer_number = $1 AND order_id = $2"
+        " ORDER BY seq",
+        customer_number,
+        order_id,
+    )
+    return [_record(r) for r in rows]
+
+
+def _record(row: asyncpg.Record) -> OrderEventRecord:
+    data = dict(row)
+    data["order"] = data.pop("feed_order")
+    return OrderEventRecord.model_validate(data)
