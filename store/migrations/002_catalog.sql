@@ -57,8 +57,7 @@ CREATE TABLE quotes (
     created_at      timestamptz NOT NULL DEFAULT now(),
     expires_at      timestamptz NOT NULL,
     consumed_by     text NULL,
-    consumed_at     timestamptz NULL,
-    CHECK (expires_at > created_at)
+    consumed_at     timestamptz NULL
 );
 CREATE INDEX quotes_customer_created ON quotes (customer_number, created_at);
 
