@@ -1,0 +1,305 @@
+"""Webhook delivery end to end: the real append activity, the delivery workflow on the
+session worker, and a real receiver on 127.0.0.1 verifying signatures with the
+``standardwebhooks`` package."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from temporalio.client import Client, WorkflowExecutionStatus
+
+from config.settings import Settings
+from domain.events import OrderEventRecord
+from domain.webhooks import delivery_workflow_id
+from tests.ordering import new_quote, order_body, place_order, wait_for_status
+from tests.test_event_support import (
+    Appender,
+    Customer,
+    Receiver,
+    deliveries,
+    eventually,
+    new_customer,
+    order_event,
+    subscribe,
+)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    r.start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def appender(pool: asyncpg.Pool, settings: Settings, temporal_client: Client) -> Appender:
+    return Appender(pool, settings, temporal_client)
+
+
+async def _order_lifecycle(
+    appender: Appender, customer: str, final: str = "DONE_SUCCESS"
+) -> list[OrderEventRecord]:
+    received = order_event(customer, "ORDER_RECEIVED")
+    out = [await appender(received)]
+    for event_type in ("ORDER_IN_PROGRESS", final):
+        message = "" if event_type != "DONE_FAILED" else "Port is too busy"
+        out.append(
+            await appender(
+                order_event(customer, event_type, order_id=received.order_id, message=message)
+            )
+        )
+    return out
+
+
+async def _received(receiver: Receiver, count: int) -> list[str] | None:
+    ids = [r.message_id for r in receiver.order_events()]
+    return ids if len(ids) >= count else None
+
+
+async def _status(temporal: Client, sub_id: str) -> WorkflowExecutionStatus | None:
+    return (await temporal.get_workflow_handle(delivery_workflow_id(sub_id)).describe()).status
+
+
+async def test_events_arrive_signed_once_and_in_order(
+    api: httpx.AsyncClient,
+    pool: asyncpg.Pool,
+    appender: Appender,
+    receiver: Receiver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    customer = await new_customer(pool)
+    before = await appender(order_event(customer.number, "DONE_SUCCESS"))
+    sub = await subscribe(api, customer, receiver)
+
+    appended: list[OrderEventRecord] = []
+    for final in ("DONE_SUCCESS", "DONE_FAILED", "DONE_SUCCESS"):
+        appended += await _order_lifecycle(appender, customer.number, final)
+    expected = [r.event_id for r in appended]
+
+    got = await eventually(lambda: _received(receiver, len(expected)), "all events")
+    assert got == expected  # in log order, each once; not the one from before subscribing
+    assert before.event_id not in got
+    assert receiver.rejected == []
+
+    first = receiver.order_events()[0]
+    assert first.message_id == first.body["eventId"]
+    body = receiver.order_events()[2].body
+    record = appended[2]
+    assert body["eventType"] == "ProductOrderStateChangeEvent"
+    assert body["event"]["orderEventType"] == "DONE_SUCCESS"
+    order = body["event"]["productOrder"]
+    assert order["id"] == record.order_id
+    assert order["state"] == "completed"
+    assert order["href"].endswith(record.order.path)
+    assert order["orderId"] == "88000000001"
+    assert body["event"]["serviceActivation"] == record.order.model_dump()
+    failed = receiver.order_events()[5].body["event"]["productOrder"]
+    assert failed["state"] == "failed" and failed["message"] == "Port is too busy"
+    assert [r.body["event"]["productOrder"]["state"] for r in receiver.order_events()[:2]] == [
+        "acknowledged",
+        "inProgress",
+    ]
+
+    attempts = await deliveries(api, customer, sub["id"], limit=1000)
+    assert sorted(a["eventId"] for a in attempts) == sorted(expected)
+    assert {a["outcome"] for a in attempts} == {"delivered"}
+    assert all(a["statusCode"] == 204 and a["attempt"] == 1 for a in attempts)
+    one = await deliveries(api, customer, sub["id"], eventId=expected[0])
+    assert [a["eventId"] for a in one] == [expected[0]]
+
+    # The signing secret never reaches a log line.
+    assert sub["secret"] not in caplog.text
+    assert sub["secret"].removeprefix("whsec_") not in caplog.text
+
+
+async def test_query_selects_the_event_types_delivered(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, appender: Appender, receiver: Receiver
+) -> None:
+    customer = await new_customer(pool)
+    await subscribe(api, customer, receiver, query="eventType=DONE_SUCCESS,DONE_FAILED")
+    appended = await _order_lifecycle(appender, customer.number)
+    appended += await _order_lifecycle(appender, customer.number, "DONE_FAILED")
+    done = [r.event_id for r in appended if r.event_type.startswith("DONE_")]
+    assert await eventually(lambda: _received(receiver, 2), "the DONE events") == done
+    # A later event proves the skipped ones were passed over, not stuck.
+    last = await appender(order_event(customer.number, "DONE_SUCCESS"))
+    got = await eventually(lambda: _received(receiver, 3), "the next DONE event")
+    assert got == [*done, last.event_id]
+
+
+async def test_a_receiver_down_for_a_while_gets_everything_once_back(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, appender: Appender
+) -> None:
+    customer = await new_customer(pool)
+    receiver = Receiver()
+    receiver.start()
+    receiver.stop()  # down: the port refuses connections
+    sub = await subscribe(api, customer, receiver)
+    try:
+        appended = await _order_lifecycle(appender, customer.number)
+
+        async def failed_attempts() -> list[dict[str, Any]] | None:
+            tries = await deliveries(api, customer, sub["id"])
+            failed = [a for a in tries if a["outcome"] == "failed"]
+            return failed if len(failed) >= 3 else None
+
+        failed = await eventually(failed_attempts, "retries of the first event")
+        # It is the first event being retried (the same webhook-id), nothing after it.
+        assert {a["eventId"] for a in failed} == {appended[0].event_id}
+        assert sorted(a["attempt"] for a in failed)[:3] == [1, 2, 3]
+        assert all(a["statusCode"] is None and a["error"] for a in failed)
+
+        # More happens while it is down; then it comes back on the same port.
+        appended += await _order_lifecycle(appender, customer.number, "DONE_FAILED")
+        receiver.start()
+        expected = [r.event_id for r in appended]
+        got = await eventually(lambda: _received(receiver, len(expected)), "the backlog")
+        assert got == expected  # nothing lost, nothing out of order, nothing twice
+        assert receiver.rejected == []
+    finally:
+        receiver.stop()
+
+
+async def test_410_disables_and_redelivery_reenables(
+    api: httpx.AsyncClient,
+    pool: asyncpg.Pool,
+    appender: Appender,
+    receiver: Receiver,
+    temporal_client: Client,
+) -> None:
+    customer = await new_customer(pool)
+    receiver.status = 410
+    sub = await subscribe(api, customer, receiver)
+    path = f"/hub/{sub['id']}"
+    gone = await appender(order_event(customer.number, "DONE_SUCCESS"))
+
+    async def disabled() -> dict[str, Any] | None:
+        shown = (await api.get(path, headers=customer.headers)).json()
+        return shown if shown["status"] == "disabled" else None
+
+    shown = await eventually(disabled, "the subscription to be disabled")
+    assert "410" in shown["disabledReason"]
+    attempts = await deliveries(api, customer, sub["id"])
+    assert [(a["eventId"], a["outcome"], a["statusCode"]) for a in attempts] == [
+        (gone.event_id, "gone", 410)
+    ]
+
+    async def finished() -> bool:
+        return await _status(temporal_client, sub["id"]) == WorkflowExecutionStatus.COMPLETED
+
+    await eventually(finished, "the delivery workflow to end")
+    handle = temporal_client.get_workflow_handle(delivery_workflow_id(sub["id"]))
+    run_id = (await handle.describe()).run_id
+    # A disabled subscription is not woken by new events.
+    later = await appender(order_event(customer.number, "DONE_FAILED", message="x"))
+    assert (await handle.describe()).run_id == run_id
+
+    # The receiver is back; a redelivery of everything re-enables the subscription.
+    receiver.status = 204
+    response = await api.post(f"{path}/redeliver", headers=customer.headers)
+    assert response.status_code == 202, response.text
+    assert (await api.get(path, headers=customer.headers)).json()["status"] == "active"
+    got = await eventually(lambda: _received(receiver, 2), "the redelivered events")
+    assert got == [gone.event_id, later.event_id]
+
+
+async def test_redeliver_since_replays_the_later_events_with_the_same_ids(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, appender: Appender, receiver: Receiver
+) -> None:
+    customer = await new_customer(pool)
+    sub = await subscribe(api, customer, receiver)
+    appended = await _order_lifecycle(appender, customer.number)
+    ids = [r.event_id for r in appended]
+    assert await eventually(lambda: _received(receiver, 3), "the events") == ids
+
+    response = await api.post(
+        f"/hub/{sub['id']}/redeliver", headers=customer.headers, params={"since": ids[0]}
+    )
+    assert response.status_code == 202, response.text
+    assert response.json() == {"subscriptionId": sub["id"], "since": ids[0], "status": "accepted"}
+    got = await eventually(lambda: _received(receiver, 5), "the replay")
+    assert got == [*ids, *ids[1:]]
+    assert receiver.rejected == []
+
+
+async def test_test_event_is_signed_and_reported(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, receiver: Receiver
+) -> None:
+    customer = await new_customer(pool)
+    sub = await subscribe(api, customer, receiver)
+    response = await api.post(f"/hub/{sub['id']}/test", headers=customer.headers)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["outcome"] == "delivered" and result["statusCode"] == 204
+    [test] = [r for r in receiver.received if r.message_id == result["eventId"]]
+    assert test.body["eventType"] == "WebhookTestEvent"
+    assert receiver.rejected == []
+
+    receiver.status = 500
+    failing = (await api.post(f"/hub/{sub['id']}/test", headers=customer.headers)).json()
+    assert failing["outcome"] == "failed" and failing["statusCode"] == 500
+    attempts = await deliveries(api, customer, sub["id"])
+    assert [(a["eventType"], a["outcome"]) for a in attempts] == [
+        ("TEST", "failed"),
+        ("TEST", "delivered"),
+    ]
+    # A failed test changes nothing about the subscription.
+    shown = await api.get(f"/hub/{sub['id']}", headers=customer.headers)
+    assert shown.json()["status"] == "active"
+
+
+async def test_deleting_a_subscription_stops_its_workflow(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, receiver: Receiver, temporal_client: Client
+) -> None:
+    customer = await new_customer(pool)
+    sub = await subscribe(api, customer, receiver)
+
+    async def running() -> bool:
+        return await _status(temporal_client, sub["id"]) == WorkflowExecutionStatus.RUNNING
+
+    await eventually(running, "the delivery workflow")
+    assert (await api.delete(f"/hub/{sub['id']}", headers=customer.headers)).status_code == 204
+
+    async def stopped() -> bool:
+        return await _status(temporal_client, sub["id"]) == WorkflowExecutionStatus.CANCELED
+
+    await eventually(stopped, "the delivery workflow to stop")
+
+
+@pytest.mark.slow
+async def test_an_internet_on_demand_order_is_notified(
+    api: httpx.AsyncClient, acme: dict[str, str], receiver: Receiver
+) -> None:
+    """The order workflow's own events reach the customer's callback."""
+    customer = Customer("1-ABCDE", acme)
+    sub = await subscribe(api, customer, receiver)
+    try:
+        created = await place_order(api, acme, order_body(await new_quote(api, acme)))
+        order_id = created["id"]
+        done = await wait_for_status(api, acme, order_id)
+        assert done["state"] == "SUCCEEDED", done
+
+        async def this_order() -> list[dict[str, Any]] | None:
+            mine = [
+                r.body
+                for r in receiver.order_events()
+                if r.body["event"]["productOrder"]["id"] == order_id
+            ]
+            return mine if mine and mine[-1]["event"]["orderEventType"] == "DONE_SUCCESS" else None
+
+        events = await eventually(this_order, "the order's events")
+        assert [e["event"]["orderEventType"] for e in events][-1] == "DONE_SUCCESS"
+        final = events[-1]["event"]["productOrder"]
+        assert final["state"] == "completed"
+        assert final["serviceId"] == done["serviceId"]
+        assert final["href"].endswith(f"/Customer/v3/Ordering/orderRequest/{order_id}")
+        assert receiver.rejected == []
+    finally:
+        await api.delete(f"/hub/{sub['id']}", headers=acme)
