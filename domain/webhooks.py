@@ -293,6 +293,8 @@ class WebhookDeliveryInput(BaseModel):
     customer_number: str
     cursor_seq: int | None = None
     """Deliver events after this seq; None: from the subscription's stored cursor."""
+    history_limit: int = 5_000
+    """Continue as new once the history is this long (or the server suggests it)."""
 
 
 class WakeSignal(BaseModel):

@@ -12,10 +12,12 @@ import asyncpg
 import httpx
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
 
 from config.settings import Settings
 from domain.events import OrderEventRecord
-from domain.webhooks import delivery_workflow_id
+from domain.webhooks import WebhookDeliveryInput, delivery_workflow_id
 from tests.ordering import new_quote, order_body, place_order, wait_for_status
 from tests.test_event_support import (
     Appender,
@@ -27,6 +29,8 @@ from tests.test_event_support import (
     order_event,
     subscribe,
 )
+from worker.registry import workflow_classes
+from workflows.webhook_delivery import WebhookDeliveryWorkflow
 
 
 @pytest.fixture
@@ -209,6 +213,12 @@ async def test_410_disables_and_redelivery_reenables(
     got = await eventually(lambda: _received(receiver, 2), "the redelivered events")
     assert got == [gone.event_id, later.event_id]
 
+    # Both runs (ended by the 410; restarted by the redelivery) replay deterministically.
+    replayer = Replayer(workflows=workflow_classes(), data_converter=pydantic_data_converter)
+    first_run = temporal_client.get_workflow_handle(handle.id, run_id=run_id)
+    await replayer.replay_workflow(await first_run.fetch_history())
+    await replayer.replay_workflow(await handle.fetch_history())
+
 
 async def test_redeliver_since_replays_the_later_events_with_the_same_ids(
     api: httpx.AsyncClient, pool: asyncpg.Pool, appender: Appender, receiver: Receiver
@@ -253,6 +263,40 @@ async def test_test_event_is_signed_and_reported(
     # A failed test changes nothing about the subscription.
     shown = await api.get(f"/hub/{sub['id']}", headers=customer.headers)
     assert shown.json()["status"] == "active"
+
+
+async def test_continue_as_new_carries_the_cursor(
+    api: httpx.AsyncClient,
+    pool: asyncpg.Pool,
+    appender: Appender,
+    receiver: Receiver,
+    temporal_client: Client,
+    settings: Settings,
+) -> None:
+    """With a tiny history limit the workflow continues as new again and again; every
+    event still arrives once, in order."""
+    customer = await new_customer(pool)
+    sub = await subscribe(api, customer, receiver)
+    workflow_id = delivery_workflow_id(sub["id"])
+    await temporal_client.get_workflow_handle(workflow_id).terminate("test: restart")
+    first = await temporal_client.start_workflow(
+        WebhookDeliveryWorkflow.run,
+        WebhookDeliveryInput(
+            subscription_id=sub["id"], customer_number=customer.number, history_limit=40
+        ),
+        id=workflow_id,
+        task_queue=settings.task_queue,
+    )
+    appended: list[OrderEventRecord] = []
+    for _ in range(4):
+        appended += await _order_lifecycle(appender, customer.number)
+    expected = [r.event_id for r in appended]
+    got = await eventually(lambda: _received(receiver, len(expected)), "all events")
+    assert got == expected
+    described = await temporal_client.get_workflow_handle(
+        workflow_id, run_id=first.result_run_id
+    ).describe()
+    assert described.status == WorkflowExecutionStatus.CONTINUED_AS_NEW
 
 
 async def test_deleting_a_subscription_stops_its_workflow(

@@ -54,7 +54,6 @@ DELIVER_RETRY = RetryPolicy(
 TEST_RETRY = RetryPolicy(maximum_attempts=1)
 # Wake-up signals are the normal path; this poll only covers a lost signal.
 POLL_INTERVAL = timedelta(minutes=5)
-MAX_HISTORY_EVENTS = 5_000
 
 
 @workflow.defn(name="WebhookDeliveryWorkflow")
@@ -117,13 +116,7 @@ class WebhookDeliveryWorkflow:
                 self._cursor = max(self._cursor, batch.scanned_to)
             if self._history_is_long():
                 self._apply_rewind()
-                workflow.continue_as_new(
-                    WebhookDeliveryInput(
-                        subscription_id=input.subscription_id,
-                        customer_number=input.customer_number,
-                        cursor_seq=self._cursor,
-                    )
-                )
+                workflow.continue_as_new(input.model_copy(update={"cursor_seq": self._cursor}))
             caught_up = batch.scanned_to == batch.after_seq
             if caught_up and self._rewind_to is None:
                 await self._sleep_until_woken(wakeups_seen)
@@ -150,12 +143,11 @@ class WebhookDeliveryWorkflow:
                 self._cursor = self._rewind_to
             self._rewind_to = None
 
-    @staticmethod
-    def _history_is_long() -> bool:
+    def _history_is_long(self) -> bool:
         info = workflow.info()
         return (
             info.is_continue_as_new_suggested()
-            or info.get_current_history_length() > MAX_HISTORY_EVENTS
+            or info.get_current_history_length() > self._input.history_limit
         )
 
 

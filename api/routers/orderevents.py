@@ -20,6 +20,7 @@ from typing import Annotated
 import asyncpg
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import WithJsonSchema
 from starlette.background import BackgroundTask
 
 from api.deps import PoolDep, PrincipalDep, SettingsDep
@@ -143,10 +144,13 @@ async def order_events(
         Query(description="The last event read; only later events are returned. None: all."),
     ] = None,
     limit: Annotated[
-        str | None, Query(description=f"Extension: at most this many events (1-{MAX_LIMIT})")
+        str | None,
+        WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
+        Query(description=f"Extension: at most this many events (1-{MAX_LIMIT})"),
     ] = None,
     wait: Annotated[
         str | None,
+        WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_WAIT_SECONDS}),
         Query(
             description="Extension (long poll): with no event after `since` yet, wait up to "
             f"this many seconds (0-{MAX_WAIT_SECONDS}) for one"
