@@ -60,6 +60,8 @@ async def test_feed_contract_exclusive_since_ascending_only_done(
     received = await append(pool, order_event(customer.number, "ORDER_RECEIVED"))
     assert await feed(api, customer, since=received.event_id) == []
     assert await feed(api, customer) == everything
+    no_slash = await api.get(FEED.rstrip("/"), headers=customer.headers)
+    assert no_slash.status_code == 200 and no_slash.json() == everything
 
 
 async def test_unknown_or_foreign_since_is_400_naming_since(

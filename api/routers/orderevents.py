@@ -128,6 +128,7 @@ def _int_param(raw: str | None, field: str, low: int, high: int) -> int | None:
     return value
 
 
+@router.get(FEED_PATH.rstrip("/"), include_in_schema=False)
 @router.get(
     FEED_PATH,
     summary="Order events since an event (only DONE_SUCCESS / DONE_FAILED)",
