@@ -220,6 +220,31 @@ async def test_410_disables_and_redelivery_reenables(
     await replayer.replay_workflow(await handle.fetch_history())
 
 
+async def test_reenabling_with_a_later_since_still_delivers_what_was_never_delivered(
+    api: httpx.AsyncClient, pool: asyncpg.Pool, appender: Appender, receiver: Receiver
+) -> None:
+    customer = await new_customer(pool)
+    receiver.status = 410
+    sub = await subscribe(api, customer, receiver)
+    path = f"/hub/{sub['id']}"
+    first = await appender(order_event(customer.number, "DONE_SUCCESS"))
+
+    async def disabled() -> bool:
+        return bool((await api.get(path, headers=customer.headers)).json()["status"] == "disabled")
+
+    await eventually(disabled, "the subscription to be disabled")
+    second = await appender(order_event(customer.number, "DONE_SUCCESS"))
+    third = await appender(order_event(customer.number, "DONE_SUCCESS"))
+    receiver.status = 204
+    response = await api.post(
+        f"{path}/redeliver", headers=customer.headers, params={"since": second.event_id}
+    )
+    assert response.status_code == 202, response.text
+    # `since` only ever moves the cursor back: the never-delivered events still come.
+    got = await eventually(lambda: _received(receiver, 3), "the pending events")
+    assert got == [first.event_id, second.event_id, third.event_id]
+
+
 async def test_redeliver_since_replays_the_later_events_with_the_same_ids(
     api: httpx.AsyncClient, pool: asyncpg.Pool, appender: Appender, receiver: Receiver
 ) -> None:

@@ -138,8 +138,10 @@ class WebhookDeliveryWorkflow:
         )
 
     def _apply_rewind(self) -> None:
+        # With no cursor yet, the stored one applies: the API moved it back already
+        # (never forward: earlier undelivered events stay due).
         if self._rewind_to is not None:
-            if self._cursor is None or self._rewind_to < self._cursor:
+            if self._cursor is not None and self._rewind_to < self._cursor:
                 self._cursor = self._rewind_to
             self._rewind_to = None
 
