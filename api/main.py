@@ -22,6 +22,7 @@ from api.routers import (
     order_requests,
     orderevents,
     pricing,
+    service_activation,
 )
 from config.settings import Settings, get_settings
 from store.pool import create_pool
@@ -108,4 +109,5 @@ ROUTERS = [
     inventory,
     orderevents,
     hub,
+    service_activation,
 ]

@@ -25,8 +25,10 @@ from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import (
+    SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
@@ -52,6 +54,7 @@ from domain.orders import (
     order_workflow_id,
 )
 from store import orders, services
+from store.billing import get_billing_account
 from store.orders import NewOrderRequest, OrderRequestRow
 from workflows import search_attributes as sa
 from workflows.order import OrderWorkflow
@@ -148,12 +151,12 @@ async def _start_and_accept(
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         search_attributes=TypedSearchAttributes(
             [
-                sa.CUSTOMER_NUMBER.value_set(spec.customer_number),
-                sa.EXTERNAL_ID.value_set(spec.external_id),
-                sa.ORDER_ACTION.value_set(spec.action),
-                sa.ORDER_STATE.value_set("RECEIVED"),
-                *([sa.QUOTE_ID.value_set(spec.quote_id)] if spec.quote_id else []),
-                *([sa.SERVICE_ID.value_set(spec.service_id)] if spec.service_id else []),
+                SearchAttributePair(sa.CUSTOMER_NUMBER, spec.customer_number),
+                SearchAttributePair(sa.EXTERNAL_ID, spec.external_id),
+                SearchAttributePair(sa.ORDER_ACTION, spec.action),
+                SearchAttributePair(sa.ORDER_STATE, "RECEIVED"),
+                *([SearchAttributePair(sa.QUOTE_ID, spec.quote_id)] if spec.quote_id else []),
+                *([SearchAttributePair(sa.SERVICE_ID, spec.service_id)] if spec.service_id else []),
             ]
         ),
         static_summary=_summary(spec),
@@ -168,9 +171,10 @@ async def _start_and_accept(
             await temporal.execute_update_with_start_workflow(
                 OrderWorkflow.accept, start_workflow_operation=start, id=ACCEPT_UPDATE_ID
             )
-    except TimeoutError:
-        # The workflow exists and will accept the order once a worker is back; the
-        # client retries with the same Idempotency-Key / externalId and gets it.
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        # No worker took the update in time (the SDK reports our own timeout as an RPC
+        # timeout). The workflow exists and accepts the order once a worker is back; the
+        # client retries with the same Idempotency-Key / externalId and gets that order.
         raise service_unavailable("order processing", retry_after=10) from None
     except WorkflowUpdateFailedError as err:
         await _refused(pool, spec, err.cause, field_names)
@@ -227,7 +231,6 @@ async def prepare_iod_order(
             errors=[ErrorItem(code=v.code, message=v.message, field=v.field) for v in violations],
         )
     item = body.item
-    from store.billing import get_billing_account  # TODO(catalogue): module-level once landed
 
     async with pool.acquire() as conn:
         account = await get_billing_account(conn, customer_number, body.billingAccount.id)

@@ -141,7 +141,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         if isinstance(
             exc,
             OSError
-            | asyncpg.PostgresConnectionStatusError
+            | asyncpg.PostgresConnectionError
             | asyncpg.InterfaceError
             | asyncpg.CannotConnectNowError
             | asyncpg.TooManyConnectionsError,

@@ -84,6 +84,7 @@ async def claim(conn: asyncpg.Connection, new: NewOrderRequest) -> tuple[OrderRe
         new.request_hash,
         new.quote_id,
         new.target_service_id,
+        new.access_id,
     )
     if inserted is not None:
         return OrderRequestRow(**dict(inserted)), True

@@ -39,14 +39,19 @@ async def test_every_protected_endpoint_needs_a_valid_token(
     await pool.execute(
         "INSERT INTO access_tokens (token_hash, client_id, customer_number, issued_at, expires_at)"
         " VALUES ($1, 'demo-client', '1-ABCDE', $2, $3)",
-        token_digest(expired), past - timedelta(hours=1), past,
+        token_digest(expired),
+        past - timedelta(hours=1),
+        past,
     )
     operations = await _operations(api)
     assert len(operations) >= 5
     for method, path in operations:
         url = _concrete(path)
-        for headers in ({}, {"Authorization": f"Bearer {expired}"},
-                        {"Authorization": "Bearer not-a-token"}):
+        for headers in (
+            {},
+            {"Authorization": f"Bearer {expired}"},
+            {"Authorization": "Bearer not-a-token"},
+        ):
             response = await api.request(method, url, headers=headers, json={})
             assert_problem(response, 401, "Authorization")
 
@@ -61,10 +66,13 @@ async def test_every_protected_endpoint_refuses_another_customer_number(
         assert_problem(response, 403, "x-customer-number")
 
 
-@pytest.mark.parametrize("path", [
-    "/Customer/v3/Ordering/orderRequest/{id}",
-    "/Customer/v4/Ordering/operations/{id}",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/Customer/v3/Ordering/orderRequest/{id}",
+        "/Customer/v4/Ordering/operations/{id}",
+    ],
+)
 async def test_unknown_ids_are_404_not_500(
     api: httpx.AsyncClient, acme: dict[str, str], path: str
 ) -> None:

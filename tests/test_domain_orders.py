@@ -81,8 +81,9 @@ def test_terminal_states() -> None:
 
 def test_sa_body_requires_every_field() -> None:
     with pytest.raises(ValidationError):
-        SaOrderBody.model_validate({"accessId": "A1", "service": "BB-100-10",
-                                    "operation": "ACTIVATE"})
+        SaOrderBody.model_validate(
+            {"accessId": "A1", "service": "BB-100-10", "operation": "ACTIVATE"}
+        )
 
 
 def test_secret_hashes_verify_and_are_salted() -> None:

@@ -86,7 +86,8 @@ async def test_price_order_running_succeeded_inventory_active(
     assert attrs.get(sa.QUOTE_ID) == quote_id
     assert attrs.get(sa.SERVICE_ID) == done["serviceId"]
     assert attrs.get(sa.ORDER_STATE) == "SUCCEEDED"
-    assert description.static_summary and "1-ABCDE" in description.static_summary
+    summary = await description.static_summary()
+    assert summary and "1-ABCDE" in summary
 
 
 async def test_long_running_operation_form(api: httpx.AsyncClient, acme: dict[str, str]) -> None:

@@ -50,7 +50,7 @@ async def test_modify_changes_bandwidth_with_a_new_quote(
     assert done["serviceId"] == service_id
     service = await _service(api, acme, service_id)
     assert service["status"] == "Active"
-    assert _bandwidth(service) == "1 Gbps"
+    assert _bandwidth(service) == "1000 Mbps"  # the catalogue's canonical form, as in the seed
 
 
 async def test_modify_is_refused_for_unknown_or_foreign_service_or_same_speed(
@@ -58,7 +58,7 @@ async def test_modify_is_refused_for_unknown_or_foreign_service_or_same_speed(
 ) -> None:
     service_id = await _active_service(api, acme)
     quote = await new_quote(api, globex, speed="1 Gbps", customer="1-XYZ99")
-    theirs = order_body(quote, action="modify", service_id=service_id, account="9-GLOBEX01")
+    theirs = order_body(quote, action="modify", service_id=service_id, account="5-XZ3KLM7Q")
     response = await api.post(ORDER, headers=globex, json=theirs)
     assert response.status_code in (404, 422)  # not their service (or not their account)
     unknown = order_body(

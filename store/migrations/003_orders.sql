@@ -10,7 +10,7 @@ CREATE TABLE order_requests (
     action          text NOT NULL CHECK (action IN ('add', 'modify', 'delete')),
     channel         text NOT NULL CHECK (channel IN ('v3', 'v4', 'sa')),
     -- The response echo: the request body as received plus its id.
-    body            jsonb NOT NULL,
+    body            json NOT NULL,       -- json, not jsonb: the echo keeps the client's key order
     request_hash    text NOT NULL,
     quote_id        text,
     target_service_id text,
