@@ -32,6 +32,7 @@ from provisioning.backend import (
     ProvisioningBackend,
 )
 from store import orders, quote_use, resources, services
+from store.conn import Conn
 
 T = TypeVar("T")
 
@@ -218,7 +219,7 @@ def _request(input: BackendStepInput) -> BackendRequest:
     )
 
 
-async def _accept_activation(conn: asyncpg.Connection, spec: OrderSpec) -> AcceptedOrder:
+async def _accept_activation(conn: Conn, spec: OrderSpec) -> AcceptedOrder:
     """A Service Activation ACTIVATE: one live service per access, serialised per access."""
     assert spec.sa is not None
     access = spec.sa.access_id

@@ -10,7 +10,7 @@ from temporalio.client import Client, WorkflowHistory, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from domain.orders import OrderProgress, RetryOrderInput, RetryOrderResult, order_workflow_id
+from domain.orders import RetryOrderInput, order_workflow_id
 from worker.registry import workflow_classes
 from workflows.order import OrderWorkflow
 
@@ -39,14 +39,12 @@ async def run(client: Client, args: argparse.Namespace) -> int:
     handle = client.get_workflow_handle(order_workflow_id(args.order_request_id))
     match args.action:
         case "show":
-            progress = await handle.query(OrderWorkflow.progress, result_type=OrderProgress)
+            progress = await handle.query(OrderWorkflow.progress)
             print(progress.model_dump_json(indent=2))
         case "retry":
             try:
                 result = await handle.execute_update(
-                    OrderWorkflow.retry,
-                    RetryOrderInput(reason=args.reason),
-                    result_type=RetryOrderResult,
+                    OrderWorkflow.retry, RetryOrderInput(reason=args.reason)
                 )
             except WorkflowUpdateFailedError as err:
                 print(f"not retried: {err.cause}")

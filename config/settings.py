@@ -55,7 +55,18 @@ class Settings(BaseSettings):
     webhook_allow_private_targets: bool = False
     webhook_require_https: bool = True
     webhook_retry_schedule_seconds: list[float] = Field(
-        default_factory=lambda: [0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
+        default_factory=lambda: [
+            0.0,
+            5.0,
+            300.0,
+            1800.0,
+            7200.0,
+            18000.0,
+            36000.0,
+            50400.0,
+            72000.0,
+            86400.0,
+        ]
     )
     webhook_timeout_seconds: float = 10.0
 

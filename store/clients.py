@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import asyncpg
 from pydantic import BaseModel
+
+from store.conn import Conn
 
 
 class ApiClient(BaseModel):
@@ -20,7 +21,7 @@ class TokenOwner(BaseModel):
     expires_at: datetime
 
 
-async def upsert_customer(conn: asyncpg.Connection, customer_number: str, name: str) -> None:
+async def upsert_customer(conn: Conn, customer_number: str, name: str) -> None:
     await conn.execute(
         "INSERT INTO customers (customer_number, name) VALUES ($1, $2)"
         " ON CONFLICT (customer_number) DO UPDATE SET name = EXCLUDED.name",
@@ -29,16 +30,14 @@ async def upsert_customer(conn: asyncpg.Connection, customer_number: str, name: 
     )
 
 
-async def customer_exists(conn: asyncpg.Connection, customer_number: str) -> bool:
+async def customer_exists(conn: Conn, customer_number: str) -> bool:
     found = await conn.fetchval(
         "SELECT 1 FROM customers WHERE customer_number = $1", customer_number
     )
     return found is not None
 
 
-async def upsert_client(
-    conn: asyncpg.Connection, client_id: str, customer_number: str, secret_hash: str
-) -> None:
+async def upsert_client(conn: Conn, client_id: str, customer_number: str, secret_hash: str) -> None:
     await conn.execute(
         "INSERT INTO api_clients (client_id, customer_number, secret_hash) VALUES ($1, $2, $3)"
         " ON CONFLICT (client_id) DO UPDATE"
@@ -49,7 +48,7 @@ async def upsert_client(
     )
 
 
-async def find_client(conn: asyncpg.Connection, client_id: str) -> ApiClient | None:
+async def find_client(conn: Conn, client_id: str) -> ApiClient | None:
     row = await conn.fetchrow(
         "SELECT client_id, customer_number, secret_hash FROM api_clients WHERE client_id = $1",
         client_id,
@@ -58,7 +57,7 @@ async def find_client(conn: asyncpg.Connection, client_id: str) -> ApiClient | N
 
 
 async def insert_token(
-    conn: asyncpg.Connection,
+    conn: Conn,
     token_hash: bytes,
     client: ApiClient,
     issued_at: datetime,
@@ -80,7 +79,7 @@ async def insert_token(
     )
 
 
-async def find_token_owner(conn: asyncpg.Connection, token_hash: bytes) -> TokenOwner | None:
+async def find_token_owner(conn: Conn, token_hash: bytes) -> TokenOwner | None:
     row = await conn.fetchrow(
         "SELECT client_id, customer_number, expires_at FROM access_tokens WHERE token_hash = $1",
         token_hash,

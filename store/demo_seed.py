@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncpg
-
 from domain.secrets import hash_secret
 from store import clients
 from store.catalog_file import seed_catalog
+from store.conn import Conn
 
 DEMO_CUSTOMERS = [
     # customer number, name, client id, client secret
@@ -15,7 +14,7 @@ DEMO_CUSTOMERS = [
 ]
 
 
-async def seed_customers(conn: asyncpg.Connection) -> None:
+async def seed_customers(conn: Conn) -> None:
     for number, name, client_id, secret in DEMO_CUSTOMERS:
         await clients.upsert_customer(conn, number, name)
         existing = await clients.find_client(conn, client_id)
@@ -23,7 +22,7 @@ async def seed_customers(conn: asyncpg.Connection) -> None:
             await clients.upsert_client(conn, client_id, number, hash_secret(secret))
 
 
-async def seed_demo(conn: asyncpg.Connection) -> None:
+async def seed_demo(conn: Conn) -> None:
     """Idempotent: running it again changes nothing."""
     async with conn.transaction():
         await seed_customers(conn)

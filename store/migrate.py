@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from importlib import resources
 
-import asyncpg
+from store.conn import Conn
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def available_migrations() -> list[Migration]:
     return found
 
 
-async def migrate(conn: asyncpg.Connection) -> list[int]:
+async def migrate(conn: Conn) -> list[int]:
     """Apply every pending migration; returns the versions applied now."""
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
     try:

@@ -10,6 +10,7 @@ import asyncpg
 from pydantic import BaseModel
 
 from domain.orders import OrderState
+from store.conn import Conn
 
 
 class OrderRequestRow(BaseModel):
@@ -63,7 +64,7 @@ def _row(record: asyncpg.Record | None) -> OrderRequestRow | None:
     return OrderRequestRow(**dict(record)) if record is not None else None
 
 
-async def claim(conn: asyncpg.Connection, new: NewOrderRequest) -> tuple[OrderRequestRow, bool]:
+async def claim(conn: Conn, new: NewOrderRequest) -> tuple[OrderRequestRow, bool]:
     """Insert ``new`` unless the customer already sent this idempotency key or externalId.
 
     Returns the stored row and whether it is the new one. Concurrent identical requests
@@ -102,7 +103,7 @@ async def claim(conn: asyncpg.Connection, new: NewOrderRequest) -> tuple[OrderRe
 
 
 async def get_for_customer(
-    conn: asyncpg.Connection, customer_number: str, order_request_id: str
+    conn: Conn, customer_number: str, order_request_id: str
 ) -> OrderRequestRow | None:
     """The customer's own order, never a PENDING one (it was not accepted yet)."""
     try:
@@ -119,7 +120,7 @@ async def get_for_customer(
     )
 
 
-async def get(conn: asyncpg.Connection, order_request_id: str) -> OrderRequestRow | None:
+async def get(conn: Conn, order_request_id: str) -> OrderRequestRow | None:
     return _row(
         await conn.fetchrow(
             f"SELECT {_COLUMNS} FROM order_requests WHERE id = $1", UUID(order_request_id)
@@ -127,14 +128,14 @@ async def get(conn: asyncpg.Connection, order_request_id: str) -> OrderRequestRo
     )
 
 
-async def forget_pending(conn: asyncpg.Connection, order_request_id: str) -> None:
+async def forget_pending(conn: Conn, order_request_id: str) -> None:
     """Drop an intake record whose order was refused, so the client may submit again."""
     await conn.execute(
         "DELETE FROM order_requests WHERE id = $1 AND state = 'PENDING'", UUID(order_request_id)
     )
 
 
-async def mark_running(conn: asyncpg.Connection, order_request_id: str) -> None:
+async def mark_running(conn: Conn, order_request_id: str) -> None:
     await conn.execute(
         "UPDATE order_requests SET state = 'RUNNING', step = 'accepted', started_at = now(),"
         " updated_at = now() WHERE id = $1 AND state = 'PENDING'",
@@ -142,9 +143,7 @@ async def mark_running(conn: asyncpg.Connection, order_request_id: str) -> None:
     )
 
 
-async def set_step(
-    conn: asyncpg.Connection, order_request_id: str, step: str, message: str = ""
-) -> None:
+async def set_step(conn: Conn, order_request_id: str, step: str, message: str = "") -> None:
     await conn.execute(
         "UPDATE order_requests SET step = $2, step_message = $3, updated_at = now()"
         " WHERE id = $1 AND state = 'RUNNING'",
@@ -154,9 +153,7 @@ async def set_step(
     )
 
 
-async def set_order_number(
-    conn: asyncpg.Connection, order_request_id: str, order_number: str
-) -> None:
+async def set_order_number(conn: Conn, order_request_id: str, order_number: str) -> None:
     await conn.execute(
         "UPDATE order_requests SET order_number = $2, step = 'order created', step_message = '',"
         " updated_at = now() WHERE id = $1",
@@ -165,7 +162,7 @@ async def set_order_number(
     )
 
 
-async def set_service_id(conn: asyncpg.Connection, order_request_id: str, service_id: str) -> None:
+async def set_service_id(conn: Conn, order_request_id: str, service_id: str) -> None:
     await conn.execute(
         "UPDATE order_requests SET service_id = $2, updated_at = now() WHERE id = $1",
         UUID(order_request_id),
@@ -174,7 +171,7 @@ async def set_service_id(conn: asyncpg.Connection, order_request_id: str, servic
 
 
 async def finish(
-    conn: asyncpg.Connection,
+    conn: Conn,
     order_request_id: str,
     state: OrderState,
     error_code: str | None,
@@ -193,7 +190,7 @@ async def finish(
 
 
 async def latest_for_access(
-    conn: asyncpg.Connection, customer_number: str, access_id: str
+    conn: Conn, customer_number: str, access_id: str
 ) -> OrderRequestRow | None:
     """The newest accepted Service Activation order for this access of the customer."""
     return _row(
@@ -207,7 +204,7 @@ async def latest_for_access(
 
 
 async def other_open_order_for_access(
-    conn: asyncpg.Connection, customer_number: str, access_id: str, order_request_id: str
+    conn: Conn, customer_number: str, access_id: str, order_request_id: str
 ) -> bool:
     found = await conn.fetchval(
         "SELECT 1 FROM order_requests WHERE customer_number = $1 AND access_id = $2"

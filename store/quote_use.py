@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-import asyncpg
 from pydantic import BaseModel
+
+from store.conn import Conn
 
 
 class LockedQuote(BaseModel):
@@ -19,7 +20,7 @@ class LockedQuote(BaseModel):
     consumed_by: str | None
 
 
-async def lock(conn: asyncpg.Connection, quote_id: str) -> LockedQuote | None:
+async def lock(conn: Conn, quote_id: str) -> LockedQuote | None:
     row = await conn.fetchrow(
         "SELECT id, customer_number, master_site_id, speed, hourly_rate, expires_at, consumed_by"
         " FROM quotes WHERE id = $1 FOR UPDATE",
@@ -28,7 +29,7 @@ async def lock(conn: asyncpg.Connection, quote_id: str) -> LockedQuote | None:
     return LockedQuote(**dict(row)) if row else None
 
 
-async def consume(conn: asyncpg.Connection, quote_id: str, order_request_id: str) -> None:
+async def consume(conn: Conn, quote_id: str, order_request_id: str) -> None:
     await conn.execute(
         "UPDATE quotes SET consumed_by = $2, consumed_at = now() WHERE id = $1",
         quote_id,

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import asyncpg
-
 from domain.orders import Allocation
+from store.conn import Conn
 
 _ALLOCATION_LOCK = 7_718_0002
 _VLAN_RANGE = (2, 4094)
@@ -22,7 +21,7 @@ class PoolExhausted(Exception):
 
 
 async def allocate(
-    conn: asyncpg.Connection, order_request_id: str, master_site_id: str, prefix_length: int
+    conn: Conn, order_request_id: str, master_site_id: str, prefix_length: int
 ) -> Allocation:
     """Within the caller's transaction: the order's VLAN and IPv4 block (existing or new)."""
     key = UUID(order_request_id)
@@ -78,9 +77,7 @@ async def allocate(
     return Allocation(vlan_id=int(vlan), ipv4_block=str(block))
 
 
-async def attach_to_service(
-    conn: asyncpg.Connection, order_request_id: str, service_id: str
-) -> None:
+async def attach_to_service(conn: Conn, order_request_id: str, service_id: str) -> None:
     key = UUID(order_request_id)
     for table in ("ipv4_allocations", "vlan_allocations"):
         await conn.execute(
@@ -88,7 +85,7 @@ async def attach_to_service(
         )
 
 
-async def release_for_order(conn: asyncpg.Connection, order_request_id: str) -> None:
+async def release_for_order(conn: Conn, order_request_id: str) -> None:
     """Compensation of a failed or cancelled order: its resources go back to the pool."""
     key = UUID(order_request_id)
     for table in ("ipv4_allocations", "vlan_allocations"):
@@ -99,7 +96,7 @@ async def release_for_order(conn: asyncpg.Connection, order_request_id: str) -> 
         )
 
 
-async def release_for_service(conn: asyncpg.Connection, service_id: str) -> None:
+async def release_for_service(conn: Conn, service_id: str) -> None:
     for table in ("ipv4_allocations", "vlan_allocations"):
         await conn.execute(
             f"UPDATE {table} SET released_at = now() WHERE service_id = $1 AND released_at IS NULL",

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-import asyncpg
 from pydantic import BaseModel
+
+from store.conn import Conn
 
 
 class ServiceRow(BaseModel):
@@ -43,9 +44,7 @@ _COLUMNS = (
 )
 
 
-async def lock_for_change(
-    conn: asyncpg.Connection, customer_number: str, service_id: str
-) -> ServiceRow | None:
+async def lock_for_change(conn: Conn, customer_number: str, service_id: str) -> ServiceRow | None:
     """The customer's service, row-locked for the rest of the transaction."""
     row = await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM services s WHERE s.service_id = $1 AND s.customer_number = $2"
@@ -56,9 +55,7 @@ async def lock_for_change(
     return ServiceRow(**dict(row)) if row else None
 
 
-async def live_at_site(
-    conn: asyncpg.Connection, customer_number: str, master_site_id: str
-) -> ServiceRow | None:
+async def live_at_site(conn: Conn, customer_number: str, master_site_id: str) -> ServiceRow | None:
     """The customer's service at this site (for Service Activation: this access) that is
     not disconnected, if any."""
     row = await conn.fetchrow(
@@ -71,9 +68,7 @@ async def live_at_site(
     return ServiceRow(**dict(row)) if row else None
 
 
-async def get_for_customer(
-    conn: asyncpg.Connection, customer_number: str, service_id: str
-) -> ServiceRow | None:
+async def get_for_customer(conn: Conn, customer_number: str, service_id: str) -> ServiceRow | None:
     row = await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM services s WHERE s.service_id = $1 AND s.customer_number = $2",
         service_id,
@@ -82,9 +77,7 @@ async def get_for_customer(
     return ServiceRow(**dict(row)) if row else None
 
 
-async def mark_pending(
-    conn: asyncpg.Connection, service_id: str, order_request_id: str, status: str
-) -> None:
+async def mark_pending(conn: Conn, service_id: str, order_request_id: str, status: str) -> None:
     await conn.execute(
         "UPDATE services SET status = $2, pending_order_id = $3, updated_at = now()"
         " WHERE service_id = $1",
@@ -95,7 +88,7 @@ async def mark_pending(
 
 
 async def insert_active(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     service_id: str,
     customer_number: str,
@@ -125,9 +118,7 @@ async def insert_active(
     )
 
 
-async def complete_change(
-    conn: asyncpg.Connection, service_id: str, order_request_id: str, speed: str
-) -> None:
+async def complete_change(conn: Conn, service_id: str, order_request_id: str, speed: str) -> None:
     await conn.execute(
         "UPDATE services SET status = 'Active', speed = $3, pending_order_id = NULL,"
         " updated_at = now() WHERE service_id = $1 AND pending_order_id = $2",
@@ -137,9 +128,7 @@ async def complete_change(
     )
 
 
-async def complete_disconnect(
-    conn: asyncpg.Connection, service_id: str, order_request_id: str
-) -> None:
+async def complete_disconnect(conn: Conn, service_id: str, order_request_id: str) -> None:
     await conn.execute(
         "UPDATE services SET status = 'Disconnected', pending_order_id = NULL,"
         " disconnected_at = now(), updated_at = now()"
@@ -149,7 +138,7 @@ async def complete_disconnect(
     )
 
 
-async def abandon_change(conn: asyncpg.Connection, order_request_id: str) -> None:
+async def abandon_change(conn: Conn, order_request_id: str) -> None:
     """A modify/delete that failed or was cancelled leaves the service as it was: Active."""
     await conn.execute(
         "UPDATE services SET status = 'Active', pending_order_id = NULL, updated_at = now()"
@@ -159,7 +148,7 @@ async def abandon_change(conn: asyncpg.Connection, order_request_id: str) -> Non
 
 
 async def list_inventory(
-    conn: asyncpg.Connection,
+    conn: Conn,
     customer_number: str,
     *,
     service_id: str | None,

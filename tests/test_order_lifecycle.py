@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 from temporalio.client import Client, WorkflowUpdateFailedError
 
-from domain.orders import OrderProgress, RetryOrderInput, order_workflow_id
+from domain.orders import RetryOrderInput, order_workflow_id
 from tests.ordering import new_quote, order_body, place_order, wait_for_status
 from tests.problems import assert_problem
 from workflows.order import OrderWorkflow
@@ -151,7 +151,7 @@ async def test_parked_order_resumes_from_the_failed_step_when_support_retries(
     parked = await wait_for_status(api, acme, order_id, step_contains="our team is on it")
     assert parked["state"] == "RUNNING"  # the customer sees a delay, not a failure
     handle = temporal_client.get_workflow_handle(order_workflow_id(order_id))
-    progress = await handle.query(OrderWorkflow.progress, result_type=OrderProgress)
+    progress = await handle.query(OrderWorkflow.progress)
     assert progress.state == "PARKED" and progress.parked_step == "provisioning service"
     order_number = parked["orderId"]
 
@@ -177,7 +177,7 @@ async def test_hanging_step_times_out_parks_and_completes_after_support_retry(
     created = await place_order(api, acme, order_body(await new_quote(api, acme), name="HANG"))
     await wait_for_status(api, acme, created["id"], step_contains="our team is on it")
     handle = temporal_client.get_workflow_handle(order_workflow_id(created["id"]))
-    progress = await handle.query(OrderWorkflow.progress, result_type=OrderProgress)
+    progress = await handle.query(OrderWorkflow.progress)
     assert progress.parked_reason and "timed out" in progress.parked_reason.lower()
     await handle.execute_update(OrderWorkflow.retry, RetryOrderInput())
     done = await wait_for_status(api, acme, created["id"])

@@ -61,6 +61,7 @@ BOOKKEEPING_RETRY = RetryPolicy(
 )
 # An order that was never accepted (the intake died before the update) is dropped.
 ACCEPT_WAIT = timedelta(hours=1)
+STEP_MAX_RETRY_INTERVAL = timedelta(minutes=5)
 
 
 class OrderFailure(Exception):
@@ -129,7 +130,8 @@ class OrderWorkflow:
                 BackendStepInput(
                     spec=spec, accepted=accepted, support_retries=self._support_retries
                 ),
-                **self._backend_options(),
+                start_to_close_timeout=self._step_timeout(),
+                retry_policy=self._step_retry(),
             ),
         )
         self._order_number = created.order_number
@@ -139,7 +141,8 @@ class OrderWorkflow:
                 lambda: workflow.execute_activity_method(
                     OrderActivities.allocate_resources,
                     AllocateResourcesInput(spec=spec, accepted=accepted),
-                    **self._backend_options(),
+                    start_to_close_timeout=self._step_timeout(),
+                    retry_policy=self._step_retry(),
                 ),
             )
             provisioned = await self._step_with_support(
@@ -152,7 +155,8 @@ class OrderWorkflow:
                         allocation=allocation,
                         support_retries=self._support_retries,
                     ),
-                    **self._backend_options(),
+                    start_to_close_timeout=self._step_timeout(),
+                    retry_policy=self._step_retry(),
                 ),
             )
         else:
@@ -168,7 +172,8 @@ class OrderWorkflow:
                     BackendStepInput(
                         spec=spec, accepted=accepted, support_retries=self._support_retries
                     ),
-                    **self._backend_options(),
+                    start_to_close_timeout=self._step_timeout(),
+                    retry_policy=self._step_retry(),
                 ),
             )
         self._live = True
@@ -230,7 +235,7 @@ class OrderWorkflow:
         self._parked_step = self._parked_reason = None
         self._set_state(OperatorState.RUNNING)
 
-    @workflow.update(name="accept")
+    @workflow.update  # named "accept", as the intake calls it
     async def accept(self) -> AcceptedOrder:
         """Check and consume the quote; raises (refusing the order) when it can't be used."""
         if self._accepted is not None:
@@ -255,7 +260,7 @@ class OrderWorkflow:
             raise self._refusal from None
         return self._accepted
 
-    @workflow.update(name="retry")
+    @workflow.update  # named "retry"
     async def retry(self, input: RetryOrderInput) -> RetryOrderResult:
         """Support: re-run the parked step (the order is not started again)."""
         assert self._parked_step is not None
@@ -274,7 +279,7 @@ class OrderWorkflow:
                 type="NOT_PARKED",
             )
 
-    @workflow.query(name="progress")
+    @workflow.query
     def progress(self) -> OrderProgress:
         return OrderProgress(
             state=self._state,
@@ -389,17 +394,17 @@ class OrderWorkflow:
             )
         )
 
-    def _backend_options(self) -> dict[str, object]:
+    def _step_timeout(self) -> timedelta:
+        return timedelta(seconds=self._input.policy.step_timeout_seconds)
+
+    def _step_retry(self) -> RetryPolicy:
         policy = self._input.policy
-        return {
-            "start_to_close_timeout": timedelta(seconds=policy.step_timeout_seconds),
-            "retry_policy": RetryPolicy(
-                initial_interval=timedelta(seconds=policy.retry_initial_interval_seconds),
-                backoff_coefficient=2.0,
-                maximum_interval=timedelta(minutes=5),
-                maximum_attempts=policy.step_max_attempts,
-            ),
-        }
+        return RetryPolicy(
+            initial_interval=timedelta(seconds=policy.retry_initial_interval_seconds),
+            backoff_coefficient=2.0,
+            maximum_interval=STEP_MAX_RETRY_INTERVAL,
+            maximum_attempts=policy.step_max_attempts,
+        )
 
     def _set_state(self, state: OperatorState) -> None:
         self._state = state

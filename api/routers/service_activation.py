@@ -13,7 +13,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from store.billing import get_default_us_account
 
 from api.deps import PoolDep, PrincipalDep, SettingsDep, TemporalDep
 from api.order_intake import request_hash, submit
@@ -21,6 +20,7 @@ from api.problems import ErrorItem, Problem, field_path
 from domain.orders import OrderSpec, SaIdentity, new_order_request_id
 from domain.service_activation import BASE_PATH, SaOrderBody, sa_state
 from store import orders, services
+from store.billing import get_default_us_account
 from store.orders import NewOrderRequest, OrderRequestRow
 
 router = APIRouter(tags=["Service Activation 2.3.1"])
@@ -120,7 +120,7 @@ async def create_sa_order(
         order_request_id=order_id,
         customer_number=customer,
         external_id=new.external_id,
-        action=new.action,  # type: ignore[arg-type]
+        action=new.action,
         channel="sa",
         service_id=new.target_service_id,
         billing_account_id=account.id,
