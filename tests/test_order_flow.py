@@ -78,7 +78,10 @@ async def test_price_order_running_succeeded_inventory_active(
     assert chars["IPV4 Block"].endswith("/29")
 
     # Operators can find the order in the Temporal UI by its business keys.
+    # (The status record is written before the workflow's last task upserts the
+    # state attribute, so wait for the workflow itself to close first.)
     handle = temporal_client.get_workflow_handle(order_workflow_id(order_id))
+    await handle.result()
     description = await handle.describe()
     attrs = description.typed_search_attributes
     assert attrs.get(sa.CUSTOMER_NUMBER) == "1-ABCDE"
