@@ -1,7 +1,11 @@
 """OpenTelemetry tracing: one trace from the API request through the workflow to activities.
 
-The Temporal SDK's ``TracingInterceptor`` carries the context in workflow and activity
-headers; enabled by ``IOD_TRACING_EXPORTER`` (``console`` or ``otlp``), off by default.
+FastAPI (0.160+) opens a server span per HTTP request by itself once an SDK tracer
+provider is installed (honouring an incoming ``traceparent``); the Temporal SDK's
+``TracingInterceptor`` (on the API's client and, through the worker's client, on the
+worker) carries that context on in workflow and activity headers. Enabled by ``IOD_TRACING_EXPORTER``
+(``console`` or ``otlp``), off by default. An SDK tracer provider that is already
+installed (by a host application or a test) is used as it is.
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ def _configure_provider(settings: Settings) -> None:
     from opentelemetry import trace
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
+
+    if isinstance(trace.get_tracer_provider(), TracerProvider):
+        _configured = True
+        return
     from opentelemetry.sdk.trace.export import (
         BatchSpanProcessor,
         ConsoleSpanExporter,
