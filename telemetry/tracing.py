@@ -3,9 +3,9 @@
 FastAPI (0.160+) opens a server span per HTTP request by itself once an SDK tracer
 provider is installed (honouring an incoming ``traceparent``); the Temporal SDK's
 ``TracingInterceptor`` (on the API's client and, through the worker's client, on the
-worker) carries that context on in workflow and activity headers. Enabled by ``IOD_TRACING_EXPORTER``
-(``console`` or ``otlp``), off by default. An SDK tracer provider that is already
-installed (by a host application or a test) is used as it is.
+worker) carries that context on in workflow and activity headers. Enabled by
+``IOD_TRACING_EXPORTER`` (``console`` or ``otlp``), off by default. An SDK tracer
+provider that is already installed (by a host application or a test) is used as it is.
 """
 
 from __future__ import annotations
