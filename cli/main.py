@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
 from cli import commands
@@ -43,7 +44,13 @@ def main(argv: list[str] | None = None) -> None:
         code = asyncio.run(commands.dispatch(args, settings))
     except KeyboardInterrupt:
         code = 0
-    sys.exit(code)
+    # Leave without interpreter finalization: the Temporal SDK's native runtime threads
+    # may still be winding down and can abort a finalizing interpreter (SIGABRT), which
+    # would turn a successful command into a crash. Everything is flushed first.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from temporalio.client import Client, WorkflowHistory, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
 
 from domain.orders import RetryOrderInput, order_workflow_id
@@ -36,6 +37,19 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
 
 async def run(client: Client, args: argparse.Namespace) -> int:
+    try:
+        return await _run(client, args)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND and "completed" in err.message:
+            print(f"order {args.order_request_id} has already finished: not retried")
+        elif err.status == RPCStatusCode.NOT_FOUND:
+            print(f"no order {args.order_request_id}")
+        else:
+            print(f"order {args.order_request_id}: {err.message}")
+        return 1
+
+
+async def _run(client: Client, args: argparse.Namespace) -> int:
     handle = client.get_workflow_handle(order_workflow_id(args.order_request_id))
     match args.action:
         case "show":
