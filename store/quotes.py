@@ -61,7 +61,7 @@ async def create_quote(conn: Conn, new: NewQuote, ttl_seconds: int) -> Quote:
     row = await conn.fetchrow(
         "INSERT INTO quotes (customer_number, master_site_id, partner_id, product_code, speed,"
         " currency_code, hourly_rate, monthly_rate, price_request, expires_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb,"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::json,"
         " now() + make_interval(secs => $10))"
         f" RETURNING {_COLUMNS}",
         new.customer_number,

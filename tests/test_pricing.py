@@ -149,6 +149,9 @@ async def test_seed_price_request_returns_a_quote_as_in_the_seed(
     assert re.fullmatch(r"NaaS-[1-9]\d*", body["id"])
     assert response.headers["Location"] == f"{PRICE_REQUEST}/{body['id']}"
     assert body["priceRequest"] == SEED_PRICE_REQUEST
+    assert list(body["priceRequest"]) == list(SEED_PRICE_REQUEST)  # echoed in the client's order
+    again = await api.get(f"{PRICE_REQUEST}/{body['id']}", headers=acme)
+    assert list(again.json()["priceRequest"]) == list(SEED_PRICE_REQUEST)
     assert body["price"] == [
         {"speed": "100 Mbps", "price": "$0.46", "term": "Hourly Rate"},
         {"speed": "100 Mbps", "price": "$331.20", "term": "Monthly Rate"},

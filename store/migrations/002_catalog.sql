@@ -53,7 +53,7 @@ CREATE TABLE quotes (
     currency_code   text NOT NULL,
     hourly_rate     numeric NOT NULL,
     monthly_rate    numeric NOT NULL,
-    price_request   jsonb NOT NULL,
+    price_request   json NOT NULL,   -- json, not jsonb: the echo keeps the client's key order
     created_at      timestamptz NOT NULL DEFAULT now(),
     expires_at      timestamptz NOT NULL,
     consumed_by     text NULL,
