@@ -40,9 +40,9 @@ class PriceRequestBody(BaseModel):
     currencyCode: Text = Field(description="`USD` (not case-sensitive)")
     masterSiteId: Text = Field(description="From `GET /Network/v1/location`")
     productCode: Text = Field(description=f"Always `{PRODUCT_CODE}`")
+    partnerId: Text = Field(description="The site's partner, from `GET /Network/v1/provider`")
     productName: Note = None
     speed: Text = Field(description="A speed offered at the site, e.g. `100 Mbps` or `1 Gbps`")
-    partnerId: Text = Field(description="The site's partner, from `GET /Network/v1/provider`")
 
     @field_validator("sourceSystem")
     @classmethod
