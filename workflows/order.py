@@ -301,41 +301,30 @@ class OrderWorkflow:
         return self._outcome(OperatorState.SUCCEEDED)
 
     async def _fail(self, code: str, message: str) -> OrderOutcome:
+        return await self._close_unsuccessfully(OrderState.FAILED, code, message)
+
+    async def _cancel(self) -> OrderOutcome:
+        return await self._close_unsuccessfully(
+            OrderState.CANCELLED, ErrorCode.ORDER_CANCELLED, "the order was cancelled"
+        )
+
+    async def _close_unsuccessfully(
+        self, state: OrderState, code: str, message: str
+    ) -> OrderOutcome:
+        """Release what the order holds, record the outcome, and tell the feed DONE_FAILED."""
         await self._bookkeeping(
             OrderActivities.compensate_order, CompensateInput(spec=self._input.spec)
         )
         await self._bookkeeping(
             OrderActivities.finish_order,
             FinishOrderInput(
-                spec=self._input.spec,
-                state=OrderState.FAILED,
-                error_code=code,
-                error_message=message,
+                spec=self._input.spec, state=state, error_code=code, error_message=message
             ),
         )
         await self._event("DONE_FAILED", "DONE_FAILED", message, error_code=code)
-        self._set_state(OperatorState.FAILED)
-        return self._outcome(OperatorState.FAILED, code, message)
-
-    async def _cancel(self) -> OrderOutcome:
-        message = "the order was cancelled"
-        await self._bookkeeping(
-            OrderActivities.compensate_order, CompensateInput(spec=self._input.spec)
-        )
-        await self._bookkeeping(
-            OrderActivities.finish_order,
-            FinishOrderInput(
-                spec=self._input.spec,
-                state=OrderState.CANCELLED,
-                error_code=ErrorCode.ORDER_CANCELLED,
-                error_message=message,
-            ),
-        )
-        await self._event(
-            "DONE_FAILED", "DONE_FAILED", message, error_code=ErrorCode.ORDER_CANCELLED
-        )
-        self._set_state(OperatorState.CANCELLED)
-        return self._outcome(OperatorState.CANCELLED, ErrorCode.ORDER_CANCELLED, message)
+        operator_state = OperatorState(state.value)
+        self._set_state(operator_state)
+        return self._outcome(operator_state, code, message)
 
     async def _event(
         self, event_type: str, feed_state: str, message: str, error_code: str | None = None
