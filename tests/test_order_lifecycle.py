@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
 
 from domain.orders import RetryOrderInput, order_workflow_id
@@ -163,12 +164,21 @@ async def test_parked_order_resumes_from_the_failed_step_when_support_retries(
         "SELECT count(*) FROM sandbox_orders WHERE order_request_id = $1::uuid", order_id
     )
     assert numbers == 1
-    try:
+
+
+async def test_support_retry_is_refused_while_the_order_is_not_parked(
+    api: httpx.AsyncClient, acme: dict[str, str], temporal_client: Client
+) -> None:
+    created = await place_order(api, acme, order_body(await new_quote(api, acme), name="SLOW"))
+    handle = temporal_client.get_workflow_handle(order_workflow_id(created["id"]))
+    # SLOW makes every step take a while: the order is running, not waiting for support.
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(OrderWorkflow.retry, RetryOrderInput())
-    except WorkflowUpdateFailedError as err:
-        assert "not waiting for support" in str(err.cause)
-    else:
-        raise AssertionError("a finished order accepted a retry")
+    assert "not waiting for support" in str(refused.value.cause)
+    done = await wait_for_status(api, acme, created["id"])
+    assert done["state"] == "SUCCEEDED", done
+    progress = await handle.query(OrderWorkflow.progress)
+    assert progress.support_retries == 0
 
 
 async def test_hanging_step_times_out_parks_and_completes_after_support_retry(
