@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +17,7 @@ from api.main import create_app
 from config.settings import Settings
 from tests.ordering import new_quote, order_body, place_order, wait_for_status
 from tests.problems import assert_problem
+from tests.worker_process import spawn_worker
 from worker.main import build_worker
 
 ORDER = "/Customer/v3/Ordering/orderRequest"
@@ -91,23 +89,6 @@ async def test_post_without_a_worker_is_503_and_the_retry_gets_the_same_order(
         assert rows == 1
 
 
-def _spawn_worker(settings: Settings) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url or "",
-        "TEMPORAL_ADDRESS": settings.temporal_address or "",
-        "IOD_TASK_QUEUE": settings.task_queue,
-        "IOD_SANDBOX_LATENCY_SECONDS": str(settings.sandbox_latency_seconds),
-        "IOD_LOG_LEVEL": "WARNING",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "worker"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 @pytest.mark.slow
 async def test_worker_killed_mid_order_completes_without_duplicates(
     settings: Settings,
@@ -117,7 +98,7 @@ async def test_worker_killed_mid_order_completes_without_duplicates(
 ) -> None:
     own = _own_queue(settings, sandbox_latency_seconds=0.4)
     async with _api_on(own, pool, temporal_client) as api:
-        first = _spawn_worker(own)
+        first = spawn_worker(own)
         try:
             quotes = [await new_quote(api, acme) for _ in range(6)]
             created = await asyncio.gather(*(place_order(api, acme, order_body(q)) for q in quotes))
@@ -134,7 +115,7 @@ async def test_worker_killed_mid_order_completes_without_duplicates(
         finally:
             if first.poll() is None:
                 first.kill()
-        second = _spawn_worker(own)
+        second = spawn_worker(own)
         try:
             finals = [await wait_for_status(api, acme, i, timeout=90) for i in ids]
         finally:
