@@ -10,6 +10,7 @@ import asyncpg
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from api.openapi import install_openapi
 from api.problems import install_problem_handlers
 from api.routers import (
     auth,
@@ -91,6 +92,7 @@ def create_app(
         ApiMetrics().install(app)
     for module in ROUTERS:
         app.include_router(module.router)
+    install_openapi(app)
     if pool is not None:
         app.state.pool = pool
     if temporal is not None:

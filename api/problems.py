@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from temporalio.service import RPCError, RPCStatusCode
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,29 @@ def validation_problem(errors: Sequence[Any]) -> Problem:
     return Problem(400, detail, errors=items)
 
 
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    OSError,  # no connection (refused, no socket, timeouts)
+    asyncpg.PostgresConnectionError,  # the connection failed or was closed
+    asyncpg.InterfaceError,  # a connection that is already closed
+    asyncpg.CannotConnectNowError,  # the server is starting up or shutting down
+    asyncpg.AdminShutdownError,  # the server is shutting down: sessions terminated
+    asyncpg.CrashShutdownError,  # another server process crashed
+    asyncpg.TooManyConnectionsError,
+    # The server went away in the middle of an exchange, e.g. while the pool resets a
+    # connection on release: asyncpg's protocol state is broken (MagicStack/asyncpg#784)
+    # and the pool terminates that connection.
+    asyncpg.InternalClientError,
+)
+"""What PostgreSQL being down or restarting looks like: answered 503, never 500."""
+
+
+def temporal_unreachable(exc: BaseException) -> bool:
+    """A Temporal client that is not connected yet (the API connects lazily) and cannot
+    connect raises the SDK core's bare ``RuntimeError("Failed client connect: …")`` on
+    every call, not an :class:`RPCError`; it connects on a later call once it can."""
+    return isinstance(exc, RuntimeError) and str(exc).startswith("Failed client connect")
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
@@ -124,8 +148,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(validation_problem(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
         return problem_response(Problem(exc.status_code, str(exc.detail), headers=headers))
 
     @app.exception_handler(RPCError)
@@ -138,18 +164,29 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        if isinstance(
-            exc,
-            OSError
-            | asyncpg.PostgresConnectionError
-            | asyncpg.InterfaceError
-            | asyncpg.CannotConnectNowError
-            | asyncpg.TooManyConnectionsError,
-        ):
-            log.warning("database unavailable: %s", type(exc).__name__)
+        if isinstance(exc, DATABASE_UNAVAILABLE):
+            log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
             return problem_response(service_unavailable("the database"))
+        if temporal_unreachable(exc):
+            log.warning("workflow service unreachable: %s", exc)
+            return problem_response(service_unavailable("the workflow service"))
         log.exception("unhandled error")
         return problem_response(Problem(500, "An internal error occurred"))
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at the request's path. (Starlette's 405 names
+    only the methods of the first route with that path, e.g. ``POST`` for ``/hub``.)"""
+    routes = request.app.router.routes
+
+    def answered(method: str) -> bool:
+        scope = {**request.scope, "method": method}
+        return any(route.matches(scope)[0] == Match.FULL for route in routes)
+
+    return [method for method in _METHODS if answered(method)]
 
 
 def service_unavailable(what: str, retry_after: int = 5) -> Problem:

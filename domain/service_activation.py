@@ -22,18 +22,19 @@ BASE_PATH = "/api/2.3.1/orders"
 
 
 class Equipment(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     vendorId: Annotated[str, Field(min_length=1, max_length=64)]
     macAddress: Annotated[str, Field(pattern=r"^([0-9A-Fa-f]{2}[:-]?){5}[0-9A-Fa-f]{2}$")]
 
 
 class SaOrderBody(BaseModel):
-    """``POST /api/2.3.1/orders/``: every field is present (``forcedTakeover`` too)."""
+    """``POST /api/2.3.1/orders/``: every field is present (``forcedTakeover`` too), of
+    its JSON type (strict: ``0`` is not ``false``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    accessId: str
-    service: str
+    accessId: Annotated[str, Field(json_schema_extra={"pattern": ACCESS_ID.pattern})]
+    service: Annotated[str, Field(json_schema_extra={"enum": list(SERVICES)})]
     operation: Literal["ACTIVATE", "DEACTIVATE"]
     forcedTakeover: bool
     equipment: list[Equipment]

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Header
 from pydantic import BaseModel
 
 from api.deps import PoolDep, SettingsDep
+from api.openapi import problems
 from api.problems import ErrorItem, Problem
 from domain.secrets import new_access_token, token_digest, verify_secret
 from store import clients
@@ -55,11 +56,27 @@ def _basic_credentials(header: str | None) -> tuple[str, str]:
     return client_id, secret
 
 
-@router.post("/oauth/v2/token", response_model=TokenResponse)
+@router.post(
+    "/oauth/v2/token",
+    response_model=TokenResponse,
+    responses=problems(
+        {
+            400: "`grant_type` missing, or not `client_credentials` (`unsupported_grant_type`)",
+            401: "Unknown client id or wrong secret (`invalid_client`); HTTP Basic credentials "
+            "expected",
+        }
+    ),
+)
 async def issue_token(
     pool: PoolDep,
     settings: SettingsDep,
-    grant_type: Annotated[str, Form(description="Must be client_credentials")],
+    grant_type: Annotated[
+        str,
+        Form(
+            description="Must be client_credentials",
+            json_schema_extra={"enum": ["client_credentials"]},
+        ),
+    ],
     authorization: Annotated[str | None, Header(description="Basic base64(id:secret)")] = None,
 ) -> TokenResponse:
     if grant_type != "client_credentials":

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query
 
 from api.deps import PoolDep, PrincipalDep
+from api.openapi import problems
 from api.problems import field_error
 from api.schemas.billing import BillingAccountList, BillingAccountOut
 from api.schemas.paging import PageNumber, PageSize, page_of
@@ -17,7 +18,27 @@ from store import billing
 router = APIRouter(tags=["Billing accounts"])
 
 
-@router.get("/Account/v1/billingAccount", summary="Find your billing accounts")
+@router.get(
+    "/Account/v1/billingAccount",
+    summary="Find your billing accounts",
+    responses=problems(
+        {
+            400: "`x-customer-number` missing, an unsupported `countryCode` or `currencyCode`, "
+            "or an invalid parameter"
+        }
+    ),
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "x-customer-number",
+                "in": "header",
+                "required": True,
+                "description": "Required here: your customer number (the token's)",
+                "schema": {"type": "string", "examples": ["1-ABCDE"]},
+            }
+        ]
+    },
+)
 async def list_billing_accounts(
     principal: PrincipalDep,
     pool: PoolDep,
@@ -29,10 +50,19 @@ async def list_billing_accounts(
     ] = None,
     countryCode: Annotated[
         str | None,
-        Query(max_length=8, description=f"`{US_COUNTRY_CODE}` (the US) is the only one supported"),
+        Query(
+            max_length=8,
+            json_schema_extra={"pattern": rf"^\s*{US_COUNTRY_CODE}\s*$"},
+            description=f"`{US_COUNTRY_CODE}` (the US) is the only one supported",
+        ),
     ] = None,
     currencyCode: Annotated[
-        str | None, Query(max_length=8, description="`USD` (not case-sensitive)")
+        str | None,
+        Query(
+            max_length=8,
+            json_schema_extra={"pattern": r"^\s*[Uu][Ss][Dd]\s*$"},
+            description="`USD` (not case-sensitive) is the only one supported",
+        ),
     ] = None,
     pageNumber: PageNumber = 1,
     pageSize: PageSize = 10,

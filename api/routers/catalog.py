@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import PoolDep, PrincipalDep
+from api.openapi import problems
 from api.problems import not_found
 from api.schemas.catalog import LocationList, LocationOut, Pagination, PartnerOut, ProviderList
 from api.schemas.paging import PageNumber, PageSize, page_of
@@ -33,7 +34,11 @@ async def list_providers(
     )
 
 
-@router.get("/Network/v1/location", summary="Browse a partner's locations")
+@router.get(
+    "/Network/v1/location",
+    summary="Browse a partner's locations",
+    responses=problems({404: "No partner with that `partnerId`"}),
+)
 async def list_locations(
     _principal: PrincipalDep,
     pool: PoolDep,

@@ -1,23 +1,47 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from api.deps import PoolDep, TemporalDep
+from api.openapi import NO_BACKEND
 
 router = APIRouter(tags=["Health"])
 
 _READY_TIMEOUT_SECONDS = 3.0
 
 
-@router.get("/healthz")
+class Liveness(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not ready"]
+    checks: dict[str, str] = Field(
+        description="`postgres` and `temporal`: `ok`, or why not (e.g. `unavailable: …`)"
+    )
+
+
+@router.get("/healthz", response_model=Liveness, openapi_extra=NO_BACKEND)
 async def liveness() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={
+        503: {
+            "model": Readiness,
+            "description": "PostgreSQL or Temporal is not reachable",
+            "headers": {"Retry-After": {"schema": {"type": "string"}, "required": True}},
+        }
+    },
+)
 async def readiness(pool: PoolDep, temporal: TemporalDep) -> JSONResponse:
     checks: dict[str, str] = {}
     try:

@@ -18,6 +18,7 @@ from temporalio.service import RPCError
 
 from activities.webhooks import check_callback_reachable
 from api.deps import PoolDep, PrincipalDep, SettingsDep, TemporalDep
+from api.openapi import problems
 from api.problems import ErrorItem, Problem, field_error, not_found
 from domain.webhooks import (
     CallbackRejected,
@@ -153,7 +154,15 @@ async def _own(pool: PoolDep, customer_number: str, subscription_id: str) -> Sub
     status_code=201,
     summary="Subscribe to order events",
     callbacks=notifications.routes,
-    responses={400: {"description": "Bad `callback` or `query`"}},
+    responses={
+        201: {"headers": {"Location": {"description": "The subscription"}}},
+        **problems(
+            {
+                400: "Bad `callback` or `query`",
+                409: f"Already {MAX_SUBSCRIPTIONS} subscriptions: delete one first",
+            }
+        ),
+    },
 )
 async def create_subscription(
     body: HubSubscriptionInput,
@@ -217,12 +226,17 @@ async def list_subscriptions(principal: PrincipalDep, pool: PoolDep) -> list[Hub
     return [_view(s) for s in subs]
 
 
-@router.get(f"{HUB_PATH}/{{id}}", summary="Show a subscription")
+_NO_SUBSCRIPTION = problems({404: "No subscription of yours with that id"})
+
+
+@router.get(f"{HUB_PATH}/{{id}}", summary="Show a subscription", responses=_NO_SUBSCRIPTION)
 async def get_subscription(id: str, principal: PrincipalDep, pool: PoolDep) -> HubSubscription:
     return _view(await _own(pool, principal.customer_number, id))
 
 
-@router.delete(f"{HUB_PATH}/{{id}}", status_code=204, summary="Unsubscribe")
+@router.delete(
+    f"{HUB_PATH}/{{id}}", status_code=204, summary="Unsubscribe", responses=_NO_SUBSCRIPTION
+)
 async def delete_subscription(
     id: str, principal: PrincipalDep, pool: PoolDep, temporal: TemporalDep
 ) -> Response:
@@ -239,7 +253,11 @@ async def delete_subscription(
     return Response(status_code=204)
 
 
-@router.get(f"{HUB_PATH}/{{id}}/deliveries", summary="Delivery attempts and their outcomes")
+@router.get(
+    f"{HUB_PATH}/{{id}}/deliveries",
+    summary="Delivery attempts and their outcomes",
+    responses=_NO_SUBSCRIPTION,
+)
 async def list_deliveries(
     id: str,
     principal: PrincipalDep,
@@ -272,7 +290,7 @@ def _delivery_view(a: DeliveryAttempt) -> WebhookDeliveryView:
     f"{HUB_PATH}/{{id}}/redeliver",
     status_code=202,
     summary="Deliver events again",
-    responses={400: {"description": "Unknown `since`"}},
+    responses=problems({400: "Unknown `since`", 404: "No subscription of yours with that id"}),
 )
 async def redeliver(
     id: str,
@@ -303,7 +321,9 @@ async def redeliver(
     return RedeliveryAccepted(subscriptionId=sub.id, since=since)
 
 
-@router.post(f"{HUB_PATH}/{{id}}/test", summary="Send a signed test event")
+@router.post(
+    f"{HUB_PATH}/{{id}}/test", summary="Send a signed test event", responses=_NO_SUBSCRIPTION
+)
 async def send_test(
     id: str,
     principal: PrincipalDep,

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import PoolDep, PrincipalDep
+from api.schemas.paging import PageNumber, PageSize, page_of
 from store.services import InventoryItem, list_inventory
 
 router = APIRouter(tags=["Inventory"])
@@ -17,16 +18,17 @@ async def get_inventory(
     principal: PrincipalDep,
     pool: PoolDep,
     serviceId: Annotated[str | None, Query(max_length=32)] = None,
-    pageNumber: Annotated[int, Query(ge=1)] = 1,
-    pageSize: Annotated[int, Query(ge=1, le=100)] = 10,
+    pageNumber: PageNumber = 1,
+    pageSize: PageSize = 10,
 ) -> dict[str, Any]:
+    page = page_of(pageNumber, pageSize)
     async with pool.acquire() as conn:
         items, total = await list_inventory(
             conn,
             principal.customer_number,
             service_id=serviceId,
-            offset=(pageNumber - 1) * pageSize,
-            limit=pageSize,
+            offset=page.offset,
+            limit=page.size,
         )
     return {
         "serviceInventory": [_service(item) for item in items],

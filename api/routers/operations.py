@@ -10,10 +10,11 @@ from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
 from api.deps import PoolDep, PrincipalDep, SettingsDep, TemporalDep
+from api.openapi import problems
 from api.order_intake import prepare_iod_order, submit
 from api.order_views import OPERATIONS_PATH, operation
 from api.problems import ErrorItem, Problem, not_found
-from api.routers.order_requests import IdempotencyKey
+from api.routers.order_requests import ORDER_REFUSALS, IdempotencyKey
 from domain.order_request import OrderRequestBody
 from domain.orders import order_workflow_id
 from store import orders
@@ -25,6 +26,10 @@ router = APIRouter(tags=["Ordering (long-running operations)"])
     "/Customer/v4/Ordering/orderRequest",
     status_code=202,
     summary="Submit an order request as a long-running operation",
+    responses={
+        202: {"headers": {"Location": {"description": "The operation"}}},
+        **ORDER_REFUSALS,
+    },
 )
 async def create_order_operation(
     body: OrderRequestBody,
@@ -48,7 +53,11 @@ async def create_order_operation(
     return JSONResponse(_json(operation(row)), status_code=202, headers=headers)
 
 
-@router.get(f"{OPERATIONS_PATH}/{{operation_id}}", summary="Poll an operation")
+@router.get(
+    f"{OPERATIONS_PATH}/{{operation_id}}",
+    summary="Poll an operation",
+    responses=problems({404: "No operation of yours with that id"}),
+)
 async def get_operation(
     operation_id: str,
     principal: PrincipalDep,
@@ -66,7 +75,12 @@ async def get_operation(
 
 
 @router.delete(
-    f"{OPERATIONS_PATH}/{{operation_id}}", status_code=202, summary="Cancel a running operation"
+    f"{OPERATIONS_PATH}/{{operation_id}}",
+    status_code=202,
+    summary="Cancel a running operation",
+    responses=problems(
+        {404: "No operation of yours with that id", 409: "The operation already ended"}
+    ),
 )
 async def cancel_operation(
     operation_id: str,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import PoolDep, PrincipalDep, SettingsDep, TemporalDep
+from api.openapi import problems
 from api.order_intake import prepare_iod_order, submit
 from api.order_views import V3_PATH, v3_status
 from api.problems import not_found
@@ -16,6 +17,18 @@ from domain.orders import OrderState
 from store import orders
 
 router = APIRouter(tags=["Ordering"])
+
+ORDER_REFUSALS = problems(
+    {
+        400: "The order request is invalid: each error names its `field`",
+        404: "The service to change or disconnect is not one of yours",
+        409: "The quote was already used, the service is busy or disconnected, or an earlier "
+        "attempt of this order was refused (submit it again)",
+        422: "The quote or billing account can't be used (unknown, expired, another site, not "
+        "headquartered in the US), or the `Idempotency-Key` was used with another request",
+    }
+)
+"""The refusals of an order request, the same in v3 and the v4 long-running operation."""
 
 IdempotencyKey = Annotated[
     str | None,
@@ -27,7 +40,15 @@ IdempotencyKey = Annotated[
 ]
 
 
-@router.post(V3_PATH, status_code=201, summary="Submit an order request")
+@router.post(
+    V3_PATH,
+    status_code=201,
+    summary="Submit an order request",
+    responses={
+        201: {"headers": {"Location": {"description": "The order request's status"}}},
+        **ORDER_REFUSALS,
+    },
+)
 async def create_order_request(
     body: OrderRequestBody,
     principal: PrincipalDep,
@@ -52,7 +73,11 @@ async def create_order_request(
     return JSONResponse(submission.row.body, status_code=201, headers=headers)
 
 
-@router.get(f"{V3_PATH}/{{order_request_id}}", summary="Order request status")
+@router.get(
+    f"{V3_PATH}/{{order_request_id}}",
+    summary="Order request status",
+    responses=problems({404: "No order request of yours with that id"}),
+)
 async def get_order_request(
     order_request_id: str,
     principal: PrincipalDep,

@@ -24,6 +24,7 @@ from pydantic import WithJsonSchema
 from starlette.background import BackgroundTask
 
 from api.deps import PoolDep, PrincipalDep, SettingsDep
+from api.openapi import sa_problems
 from api.problems import ErrorItem, Problem
 from domain.events import FeedEvent
 from store import events
@@ -133,7 +134,7 @@ def _int_param(raw: str | None, field: str, low: int, high: int) -> int | None:
     FEED_PATH,
     summary="Order events since an event (only DONE_SUCCESS / DONE_FAILED)",
     response_model=list[FeedEvent],
-    responses={400: {"description": "Unknown `since`, or a bad `limit` / `wait`"}},
+    responses=sa_problems({400: "Unknown `since`, or a bad `limit` / `wait`"}),
 )
 async def order_events(
     request: Request,

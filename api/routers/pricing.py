@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import PoolDep, PrincipalDep, SettingsDep
+from api.openapi import problems
 from api.problems import ErrorItem, Problem, field_error, not_found
 from api.schemas.catalog import LocationAddress
 from api.schemas.pricing import PriceList, PricePerSpeed, PriceRequestBody, QuoteOut, QuotePrice
@@ -20,7 +21,11 @@ router = APIRouter(tags=["Pricing"])
 PRICE_REQUEST_PATH = "/Product/v1/priceRequest"
 
 
-@router.get("/Product/v1/price", summary="Qualify: prices per speed at a location")
+@router.get(
+    "/Product/v1/price",
+    summary="Qualify: prices per speed at a location",
+    responses=problems({404: "Unknown `productCode`, or not a NaaS-enabled location"}),
+)
 async def get_prices(
     _principal: PrincipalDep,
     pool: PoolDep,
@@ -57,7 +62,16 @@ async def get_prices(
     PRICE_REQUEST_PATH,
     status_code=201,
     summary="Pricing: request a quote",
-    responses={201: {"headers": {"Location": {"description": "The quote"}}}},
+    responses={
+        201: {"headers": {"Location": {"description": "The quote"}}},
+        **problems(
+            {
+                403: "`customerNumber` is not your customer number",
+                422: "The site, partner or speed is not offered (`unknown_site`, "
+                "`unknown_partner`, `partner_mismatch`, `speed_not_offered`)",
+            }
+        ),
+    },
 )
 async def create_price_request(
     body: PriceRequestBody,
@@ -98,7 +112,11 @@ async def create_price_request(
     return _quote_out(quote)
 
 
-@router.get(f"{PRICE_REQUEST_PATH}/{{id}}", summary="Look up one of your quotes")
+@router.get(
+    f"{PRICE_REQUEST_PATH}/{{id}}",
+    summary="Look up one of your quotes",
+    responses=problems({404: "No quote of yours with that id"}),
+)
 async def get_price_request(
     quote_id: Annotated[str, Path(alias="id", max_length=64)],
     principal: PrincipalDep,

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from api.deps import PoolDep, PrincipalDep, SettingsDep, TemporalDep
+from api.openapi import sa_problems
 from api.order_intake import request_hash, submit
 from api.problems import ErrorItem, Problem, field_path
 from domain.orders import OrderSpec, SaIdentity, new_order_request_id
@@ -24,6 +25,22 @@ from store.billing import get_default_us_account
 from store.orders import NewOrderRequest, OrderRequestRow
 
 router = APIRouter(tags=["Service Activation 2.3.1"])
+
+
+class SaOrder(BaseModel):
+    """A Service Activation order as the API shows it."""
+
+    path: str = Field(description="The order's own path, `/api/2.3.1/orders/{id}`")
+    accessId: str
+    service: str
+    operation: Literal["ACTIVATE", "DEACTIVATE"]
+    state: Literal["RECEIVED", "DONE_SUCCESS", "DONE_FAILED"] = Field(
+        description="`RECEIVED` until the order ends: then poll the order event feed"
+    )
+    message: str = Field(description="Why the order failed; empty otherwise")
+
+
+_LOCATION = {"Location": {"description": "The order", "schema": {"type": "string"}}}
 
 
 def _cause(message: str, field: str | None = None, status: int = 400) -> Problem:
@@ -69,6 +86,21 @@ async def _parse(request: Request) -> SaOrderBody:
     f"{BASE_PATH}/",
     status_code=201,
     summary="Activate or deactivate a service",
+    response_model=SaOrder,
+    responses={
+        200: {
+            "model": SaOrder,
+            "description": "Already in place (or under way): the order that put it there",
+            "headers": _LOCATION,
+        },
+        201: {"description": "The order, `RECEIVED`", "headers": _LOCATION},
+        **sa_problems(
+            {
+                400: "Invalid body, unknown service or `accessId`, another active service at "
+                "the access, no US billing account, or a refusal of the order"
+            }
+        ),
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -166,7 +198,12 @@ def _already_done(
     return latest if not live or latest.state.value == "RUNNING" else None
 
 
-@router.get(f"{BASE_PATH}/{{order_id}}", summary="One Service Activation order")
+@router.get(
+    f"{BASE_PATH}/{{order_id}}",
+    summary="One Service Activation order",
+    response_model=SaOrder,
+    responses=sa_problems({404: "No Service Activation order of yours with that id"}),
+)
 async def get_sa_order(order_id: str, principal: PrincipalDep, pool: PoolDep) -> dict[str, Any]:
     async with pool.acquire() as conn:
         row = await orders.get_for_customer(conn, principal.customer_number, order_id)
