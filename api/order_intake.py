@@ -19,6 +19,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 from temporalio.client import (
@@ -168,9 +169,7 @@ async def _start_and_accept(
     )
     try:
         async with asyncio.timeout(settings.intake_accept_timeout_seconds):
-            await temporal.execute_update_with_start_workflow(
-                OrderWorkflow.accept, start_workflow_operation=start, id=ACCEPT_UPDATE_ID
-            )
+            await _accept(temporal, start)
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         # No worker took the update in time (the SDK reports our own timeout as an RPC
         # timeout). The workflow exists and accepts the order once a worker is back; the
@@ -189,6 +188,20 @@ async def _start_and_accept(
             "An earlier attempt of this order was refused; submit it again",
             errors=[ErrorItem(code="retry", message="submit the order again")],
         ) from None
+
+
+async def _accept(temporal: Client, start: WithStartWorkflowOperation[Any, Any]) -> None:
+    try:
+        await temporal.execute_update_with_start_workflow(
+            OrderWorkflow.accept, start_workflow_operation=start, id=ACCEPT_UPDATE_ID
+        )
+    finally:
+        # A failed start (Temporal unreachable, our timeout) is also set on the operation's
+        # own future, which nothing here awaits: mark it seen, or asyncio logs "Future
+        # exception was never retrieved" with a traceback for every POST answered 503.
+        started = start._workflow_handle
+        if started.done() and not started.cancelled():
+            started.exception()
 
 
 async def _refused(
