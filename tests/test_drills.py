@@ -318,6 +318,18 @@ async def test_orders_survive_a_worker_killed_again_and_again(
         "SELECT id, consumed_by FROM quotes WHERE id = ANY($1::text[])", quotes
     )
     assert {q["id"]: q["consumed_by"] for q in consumed} == dict(zip(quotes, ids, strict=True))
+    # And in Temporal: one workflow per order, and it has completed.
+    limit = asyncio.Semaphore(20)
+
+    async def workflow_status(order_request_id: str) -> str:
+        async with limit:
+            handle = temporal_client.get_workflow_handle(order_workflow_id(order_request_id))
+            description = await handle.describe()
+        assert description.status is not None
+        return description.status.name
+
+    closed = await asyncio.gather(*(workflow_status(i) for i in ids))
+    assert set(closed) == {"COMPLETED"}, Counter(closed)
     assert worker.killed == DRILL_KILLS, f"only {worker.killed} kills happened"
 
 
