@@ -241,7 +241,8 @@ _CONSTRAINTS = {
 
 def _can_be_invalid(parameter: Mapping[str, Any]) -> bool:
     """A parameter the request can get wrong: a required query/header/cookie parameter,
-    or one whose schema is more than any string."""
+    or one whose schema is more than any string. (A path parameter is an id: one that
+    does not parse is not found, 404.)"""
     if parameter.get("required") and parameter.get("in") != "path":
         return True
     return _constrained(parameter.get("schema", {}))

@@ -154,6 +154,11 @@ def install_problem_handlers(app: FastAPI) -> None:
             headers["Allow"] = ", ".join(allowed_methods(request))
         return problem_response(Problem(exc.status_code, str(exc.detail), headers=headers))
 
+    @app.exception_handler(asyncpg.CharacterNotInRepertoireError)
+    @app.exception_handler(asyncpg.UntranslatableCharacterError)
+    async def _unstorable(_: Request, exc: asyncpg.DataError) -> JSONResponse:
+        return problem_response(unstorable_character())
+
     @app.exception_handler(RPCError)
     async def _temporal(_: Request, exc: RPCError) -> JSONResponse:
         if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
@@ -172,6 +177,17 @@ def install_problem_handlers(app: FastAPI) -> None:
             return problem_response(service_unavailable("the workflow service"))
         log.exception("unhandled error")
         return problem_response(Problem(500, "An internal error occurred"))
+
+
+def unstorable_character() -> Problem:
+    """A string PostgreSQL refuses to store or compare, such as one with a NUL
+    (``\\u0000``), in a parameter or the body: malformed input, answered 400."""
+    message = "a value contains a character that cannot be stored, such as NUL (\\u0000)"
+    return Problem(
+        400,
+        f"The request is invalid: {message}",
+        errors=[ErrorItem(code="invalid_character", message=message)],
+    )
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")

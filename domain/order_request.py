@@ -47,8 +47,21 @@ def _text_from_scalar(value: object) -> object:
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 
+def refuse_nul(value: object) -> object:
+    """No text of an order may hold a NUL (``\\u0000``): PostgreSQL stores none, so the
+    order would be accepted here and then fail in a step (400 here instead)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain a NUL (\\u0000) character")
+    return value
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        return refuse_nul(value)
 
 
 class BillingAccountRef(_Body):

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from domain.order_request import refuse_nul
 from domain.orders import OrderState
 
 # Service codes offered through the Service Activation API: BB-<down>-<up> in Mbit/s.
@@ -23,6 +24,12 @@ BASE_PATH = "/api/2.3.1/orders"
 
 class Equipment(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        return refuse_nul(value)
+
     vendorId: Annotated[str, Field(min_length=1, max_length=64)]
     macAddress: Annotated[str, Field(pattern=r"^([0-9A-Fa-f]{2}[:-]?){5}[0-9A-Fa-f]{2}$")]
 
@@ -39,6 +46,11 @@ class SaOrderBody(BaseModel):
     forcedTakeover: bool
     equipment: list[Equipment]
     spReference: Annotated[str, Field(max_length=255)]
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        return refuse_nul(value)
 
     @field_validator("accessId")
     @classmethod
