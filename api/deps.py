@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from temporalio.client import Client
 
 from api.problems import ErrorItem, Problem
+from api.token_cache import TokenOwnerCache
 from config.settings import Settings, get_settings
 from domain.secrets import token_digest
 from store import clients
@@ -50,8 +51,14 @@ def _unauthorized(detail: str) -> Problem:
     )
 
 
+def get_token_cache(request: Request) -> TokenOwnerCache:
+    cache: TokenOwnerCache = request.app.state.token_cache
+    return cache
+
+
 async def get_principal(
     pool: PoolDep,
+    cache: Annotated[TokenOwnerCache, Depends(get_token_cache)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     x_customer_number: Annotated[
         str | None,
@@ -60,8 +67,13 @@ async def get_principal(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized("A bearer access token is required")
-    async with pool.acquire() as conn:
-        owner = await clients.find_token_owner(conn, token_digest(credentials.credentials))
+    digest = token_digest(credentials.credentials)
+    owner = cache.get(digest)
+    if owner is None:
+        async with pool.acquire() as conn:
+            owner = await clients.find_token_owner(conn, digest)
+        if owner is not None:
+            cache.put(digest, owner)
     if owner is None:
         raise _unauthorized("The access token is invalid")
     if owner.expires_at <= datetime.now(UTC):

@@ -25,6 +25,7 @@ from api.routers import (
     pricing,
     service_activation,
 )
+from api.token_cache import TokenOwnerCache
 from config.settings import Settings, get_settings
 from store.pool import create_pool
 from telemetry.metrics import ApiMetrics
@@ -87,6 +88,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.dependency_overrides[get_settings] = lambda: settings
+    app.state.token_cache = TokenOwnerCache(settings.token_cache_seconds)
     install_problem_handlers(app)
     if settings.metrics_enabled:
         ApiMetrics().install(app)

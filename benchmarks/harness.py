@@ -36,6 +36,7 @@ class System:
     temporal: Client
     task_queue: str
     api_pid: int
+    worker_pid: int
 
 
 def free_port() -> int:
@@ -86,7 +87,7 @@ async def running_system(*, api_workers: int = 1, **env: str) -> AsyncIterator[S
     base_url = f"http://127.0.0.1:{port}"
     try:
         await _wait_ready(base_url)
-        yield System(base_url, database_url, temporal_env.client, "bench", api.pid)
+        yield System(base_url, database_url, temporal_env.client, "bench", api.pid, worker.pid)
     finally:
         for process in (api, worker):
             process.terminate()

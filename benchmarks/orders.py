@@ -17,6 +17,16 @@ from benchmarks.harness import System, percentile, token
 from tests.ordering import order_body
 
 ORDER = "/Customer/v3/Ordering/orderRequest"
+FEED = "/api/2.3.1/orderevents/"
+PRICE = {
+    "sourceSystem": "NaaS ExternalAPI",
+    "customerNumber": "1-ABCDE",
+    "currencyCode": "USD",
+    "masterSiteId": "PL0001247634",
+    "productCode": "718",
+    "partnerId": "43558",
+    "speed": "100 Mbps",
+}
 
 
 async def _bounded(concurrency: int, jobs: list[Any]) -> list[Any]:
@@ -29,42 +39,62 @@ async def _bounded(concurrency: int, jobs: list[Any]) -> list[Any]:
     return await asyncio.gather(*(run(j) for j in jobs))
 
 
+class CompletionWatcher:
+    """Learns when orders finish from the order-event feed's long poll, as a client would.
+
+    One request at a time follows the whole feed (``since`` + ``wait``), so measuring
+    completion adds one long poll to the load, not a status poll per order.
+    """
+
+    def __init__(self, http: httpx.AsyncClient, headers: dict[str, str]) -> None:
+        self._http, self._headers = http, headers
+        self._done: dict[str, asyncio.Future[tuple[str, float]]] = {}
+        self._since: str | None = None
+
+    def expect(self, order_id: str) -> asyncio.Future[tuple[str, float]]:
+        return self._done.setdefault(order_id, asyncio.get_running_loop().create_future())
+
+    async def start_after_existing(self) -> None:
+        events = (await self._http.get(FEED, headers=self._headers)).json()
+        self._since = events[-1]["event"] if events else None
+
+    async def run(self) -> None:
+        while True:
+            params = {"wait": "10", **({"since": self._since} if self._since else {})}
+            response = await self._http.get(FEED, headers=self._headers, params=params)
+            response.raise_for_status()
+            now = time.perf_counter()
+            for event in response.json():
+                self._since = event["event"]
+                order_id = event["order"]["path"].rsplit("/", 1)[-1]
+                future = self.expect(order_id)
+                if not future.done():
+                    future.set_result((event["order"]["state"], now))
+
+
 async def order_throughput(system: System, orders: int, concurrency: int) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=concurrency * 2)
+    limits = httpx.Limits(max_connections=concurrency * 2 + 2)
     async with httpx.AsyncClient(base_url=system.base_url, limits=limits, timeout=60) as http:
         headers = await token(http, system.base_url)
+        watcher = CompletionWatcher(http, headers)
+        await watcher.start_after_existing()
+        watching = asyncio.create_task(watcher.run())
 
         async def one() -> tuple[float, float]:
-            quote = await http.post(
-                "/Product/v1/priceRequest",
-                headers=headers,
-                json={
-                    "sourceSystem": "NaaS ExternalAPI",
-                    "customerNumber": "1-ABCDE",
-                    "currencyCode": "USD",
-                    "masterSiteId": "PL0001247634",
-                    "productCode": "718",
-                    "partnerId": "43558",
-                    "speed": "100 Mbps",
-                },
-            )
+            quote = await http.post("/Product/v1/priceRequest", headers=headers, json=PRICE)
             quote.raise_for_status()
             started = time.perf_counter()
             response = await http.post(ORDER, headers=headers, json=order_body(quote.json()["id"]))
             response.raise_for_status()
             posted = time.perf_counter() - started
-            order_id = response.json()["id"]
-            while True:
-                status = (await http.get(f"{ORDER}/{order_id}", headers=headers)).json()
-                if status["state"] != "RUNNING":
-                    break
-                await asyncio.sleep(0.02)
-            assert status["state"] == "SUCCEEDED", status
-            return posted, time.perf_counter() - started
+            state, finished = await watcher.expect(response.json()["id"])
+            assert state == "DONE_SUCCESS", state
+            return posted, finished - started
 
         begin = time.perf_counter()
         results = await _bounded(concurrency, [one] * orders)
         elapsed = time.perf_counter() - begin
+        watching.cancel()
     posts = [r[0] for r in results]
     totals = [r[1] for r in results]
     return {

@@ -15,9 +15,10 @@ async def add_synthetic_orders(database_url: str, total: int) -> None:
             """
             INSERT INTO order_requests (id, customer_number, external_id, action, channel, body,
                 request_hash, state, step, order_number, service_id, started_at, completed_at)
-            SELECT gen_random_uuid(), '1-ABCDE', 'SYN-' || n || '-' || $2, 'add', 'v3',
-                   jsonb_build_object('externalId', 'SYN-' || n), 'x', 'SUCCEEDED', 'completed',
-                   (89000000000 + n + $2 * 1000000)::text, (79000000000 + n)::text, now(), now()
+            SELECT gen_random_uuid(), '1-ABCDE', 'SYN-' || n || '-' || $2::int, 'add', 'v3',
+                   json_build_object('externalId', 'SYN-' || n), 'x', 'SUCCEEDED', 'completed',
+                   (89000000000 + n + $2::bigint * 100)::text,
+                   (79000000000 + n + $2::bigint * 100)::text, now(), now()
             FROM generate_series(1, $1::int) AS n
             """,
             missing,

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
 
     public_base_url: str = "http://localhost:8000"
     access_token_ttl_seconds: int = 1799
+    token_cache_seconds: float = 30.0
+    """How long the API remembers a token's owner in memory (0: look it up every time)."""
     quote_ttl_seconds: int = 900
     status_retry_after_seconds: int = 5
     intake_accept_timeout_seconds: float = 15.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from datetime import UTC, datetime, timedelta
 
@@ -81,6 +82,25 @@ async def test_expired_token_is_401(api: httpx.AsyncClient, pool: asyncpg.Pool) 
     )
     response = await api.get(PROTECTED, headers={"Authorization": f"Bearer {token}"})
     body = assert_problem(response, 401, "Authorization")
+    assert "expired" in body["detail"]
+
+
+async def test_a_remembered_token_is_refused_once_it_expires(
+    api: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    token = new_access_token()
+    expires_at = datetime.now(UTC) + timedelta(milliseconds=500)
+    await pool.execute(
+        "INSERT INTO access_tokens (token_hash, client_id, customer_number, issued_at, expires_at)"
+        " VALUES ($1, 'demo-client', '1-ABCDE', now(), $2)",
+        token_digest(token),
+        expires_at,
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await api.get(PROTECTED, headers=headers)).status_code == 200  # now remembered
+    # Wait out the token's lifetime (half a second), then it is refused though remembered.
+    await asyncio.sleep(max(0.0, (expires_at - datetime.now(UTC)).total_seconds()) + 0.01)
+    body = assert_problem(await api.get(PROTECTED, headers=headers), 401, "Authorization")
     assert "expired" in body["detail"]
 
 

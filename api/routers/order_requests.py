@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 
 from api.deps import PoolDep, PrincipalDep, SettingsDep, TemporalDep
@@ -83,8 +83,7 @@ async def get_order_request(
     principal: PrincipalDep,
     pool: PoolDep,
     settings: SettingsDep,
-    response: Response,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """The order request with `state` (RUNNING, SUCCEEDED, FAILED), `orderId` and `serviceId`.
 
     While RUNNING, `Retry-After` says when to ask again. Answered from the order
@@ -94,6 +93,8 @@ async def get_order_request(
         row = await orders.get_for_customer(conn, principal.customer_number, order_request_id)
     if row is None:
         raise not_found(f"order request {order_request_id}", "id")
+    headers = {}
     if row.state == OrderState.RUNNING:
-        response.headers["Retry-After"] = str(settings.status_retry_after_seconds)
-    return v3_status(row)
+        headers["Retry-After"] = str(settings.status_retry_after_seconds)
+    # Answered as is: the body is the stored request plus a few fields, nothing to convert.
+    return JSONResponse(v3_status(row), headers=headers)
