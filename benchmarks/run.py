@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import orders
+from benchmarks import feed, orders, webhooks
 from benchmarks.harness import running_system
 from benchmarks.status_scale import add_synthetic_orders, recent_order_ids
 
@@ -29,7 +29,9 @@ async def main(quick: bool) -> dict[str, Any]:
         "machine": platform.platform(),
         "quick": quick,
     }
-    async with running_system() as system:
+    async with running_system(
+        IOD_WEBHOOK_ALLOW_PRIVATE_TARGETS="true", IOD_WEBHOOK_REQUIRE_HTTPS="false"
+    ) as system:
         results["order_throughput"] = await orders.order_throughput(system, n_orders, concurrency)
         results["bare_temporal_baseline"] = await orders.bare_baseline(
             system.temporal, n_orders, concurrency
@@ -44,6 +46,9 @@ async def main(quick: bool) -> dict[str, Any]:
             ids = await recent_order_ids(system.database_url, 500)
             scale[str(total)] = await orders.status_reads(system, ids, reads, read_concurrency)
         results["status_reads"] = scale
+        large_log = 100_000 if quick else 1_000_000
+        results["event_feed"] = await feed.feed_benchmark(system, 1_000, large_log, 200)
+        results["webhook_delivery"] = await webhooks.delivery_rate(system, 100 if quick else 500)
     return results
 
 
@@ -63,6 +68,19 @@ def table(results: dict[str, Any]) -> str:
             f"p99 {s['status']['p99_ms']:.1f} ms | /healthz "
             f"{s['healthz']['requests_per_second']:.0f} req/s | {s['ratio']:.2f} | ≥ 0.6 |"
         )
+    f = results["event_feed"]
+    small, large = f["since_latency"]
+    dump, hook = f["full_dump"], results["webhook_delivery"]
+    lines += [
+        f"| feed `since=<recent>`, {large} events"
+        f" | p50 {f['since_latency'][large]['p50_ms']:.1f} ms"
+        f" | {small} events: p50 {f['since_latency'][small]['p50_ms']:.1f} ms"
+        f" | {f['since_p50_ratio']:.2f} | ≤ 1.5 |",
+        f"| feed full dump, {dump['events']} events | {dump['events_per_second']:.0f} events/s,"
+        f" API memory +{dump['api_rss_peak_growth_mb']:.1f} MB | | | < 50 MB |",
+        f"| webhook delivery, 1 subscription | {hook['events_per_second']:.1f} events/s"
+        f" ({hook['events']} events, {hook['bad_signatures']} bad signatures) | | | |",
+    ]
     return "\n".join(lines)
 
 
