@@ -64,8 +64,8 @@ async def delivery_rate(system: System, events: int) -> dict[str, Any]:
         port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(receiver, port=port, log_level="warning"))
     serving = asyncio.create_task(server.serve())
-    while not server.started:  # uvicorn offers no event to wait on
-        await asyncio.sleep(0.01)  # noqa: ASYNC110
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
+        await asyncio.sleep(0.01)
     try:
         async with httpx.AsyncClient(base_url=system.base_url, timeout=60) as http:
             headers = await token(http, system.base_url)
