@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     )
     temporal_namespace: str = "default"
     task_queue: str = "iod-orders"
+    worker_workflow_pollers: int = 5
+    worker_activity_pollers: int = 5
+    worker_max_concurrent_activities: int = 100
 
     data_dir: Path = Path(".iod-data")
     api_host: str = "127.0.0.1"

@@ -19,5 +19,7 @@ def build_worker(
         task_queue=settings.task_queue,
         workflows=workflow_classes(),
         activities=activities_for(pool, http, settings),
-        max_concurrent_activities=100,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_concurrent_workflow_task_polls=settings.worker_workflow_pollers,
+        max_concurrent_activity_task_polls=settings.worker_activity_pollers,
     )
