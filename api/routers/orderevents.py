@@ -177,8 +177,11 @@ async def order_events(
             request, pool, settings.database_url, customer, after_seq, wait_seconds
         )
     stream = _stream(pool, customer, after_seq, max_items)
+    # Start it here: the connection and the snapshot are taken before the 200 is sent,
+    # so a database that is down is a 503 problem, not an empty 200.
+    opening = await anext(stream)
     return StreamingResponse(
-        stream,
+        _prepend(opening, stream),
         media_type="application/json",
         headers={"Cache-Control": "no-store"},
         background=BackgroundTask(stream.aclose),
@@ -206,6 +209,12 @@ async def _wait_for_event(
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(appended.wait(), timeout=min(remaining, RECHECK_SECONDS))
+
+
+async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    async for chunk in rest:
+        yield chunk
 
 
 async def _stream(
