@@ -52,7 +52,11 @@ class WorkerProcess:
 
     def __init__(self, settings: Settings, log: Path | None = None) -> None:
         self.settings = settings
-        self.log = log or Path(tempfile.mkstemp(prefix="iod-worker-", suffix=".log")[1])
+        if log is None:
+            fd, name = tempfile.mkstemp(prefix="iod-worker-", suffix=".log")
+            os.close(fd)
+            log = Path(name)
+        self.log = log
         self.started = 0
         self.killed = 0
         self._process: subprocess.Popen[bytes] | None = None
