@@ -72,6 +72,7 @@ def create_app(
                 settings.temporal_namespace,
                 lazy=True,
                 interceptors=temporal_interceptors(settings),
+                retry_for_seconds=settings.api_temporal_retry_seconds,
             )
         else:
             app.state.temporal = temporal

@@ -133,7 +133,9 @@ async def submit(
     async with pool.acquire() as conn:
         accepted = await orders.get(conn, spec.order_request_id)
     assert accepted is not None and accepted.state != "PENDING"
-    return Submission(accepted, replayed=not created)
+    # Not a replay: no earlier request of this order was answered with it (an earlier
+    # attempt that got a 503, or a concurrent duplicate, left it unaccepted).
+    return Submission(accepted, replayed=False)
 
 
 async def _start_and_accept(

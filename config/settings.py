@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     )
     temporal_namespace: str = "default"
     task_queue: str = "iod-orders"
+    api_temporal_retry_seconds: float = 3.0
+    """How long an API call retries an unreachable Temporal server before answering 503."""
     worker_workflow_pollers: int = 5
     worker_activity_pollers: int = 5
     worker_max_concurrent_activities: int = 100

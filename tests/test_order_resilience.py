@@ -81,6 +81,8 @@ async def test_post_without_a_worker_is_503_and_the_retry_gets_the_same_order(
         async with build_worker(temporal_client, pool, http_client, own):
             retried = await api.post(ORDER, headers={**acme, **key}, json=body)
             assert retried.status_code == 201, retried.text
+            # The 503 gave the client no order: this answer is the first, not a replay.
+            assert "Idempotent-Replayed" not in retried.headers
             done = await wait_for_status(api, acme, retried.json()["id"])
         assert done["state"] == "SUCCEEDED"
         rows = await pool.fetchval(

@@ -12,7 +12,7 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.client import Client, Interceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RetryConfig, RPCError, RPCStatusCode
 
 from workflows.search_attributes import ALL_KEYS
 
@@ -24,8 +24,18 @@ async def connect_temporal(
     lazy: bool = False,
     interceptors: Sequence[Interceptor] = (),
     prometheus_address: str | None = None,
+    retry_for_seconds: float | None = None,
 ) -> Client:
-    """A client with the pydantic converter; optionally traced and exporting SDK metrics."""
+    """A client with the pydantic converter; optionally traced and exporting SDK metrics.
+
+    ``retry_for_seconds`` bounds how long a call keeps retrying an unreachable server
+    (the SDK's default is 10 s): the API answers 503 sooner rather than hold a request.
+    """
+    retry_config = (
+        RetryConfig(max_elapsed_time_millis=int(retry_for_seconds * 1000))
+        if retry_for_seconds is not None
+        else None
+    )
     runtime = None
     if prometheus_address:
         runtime = Runtime(
@@ -38,6 +48,7 @@ async def connect_temporal(
         lazy=lazy,
         interceptors=interceptors,
         runtime=runtime,
+        retry_config=retry_config,
     )
 
 
