@@ -32,18 +32,30 @@ async def allocate(
     if block is None:
         block = await conn.fetchval(
             """
-            SELECT candidate::text FROM (
-                SELECT set_masklen(
-                    (host(network(p.cidr))::inet + (n * (2 ^ (32 - $1))::bigint)), $1
+            -- The lowest free aligned block is the pool's start or the first aligned
+            -- address after a live block, so only those few candidates are probed (an
+            -- index probe each), never every block of the pool.
+            WITH candidates AS (
+                SELECT p.cidr AS pool, host(network(p.cidr))::inet AS base,
+                       host(network(p.cidr))::inet AS after
+                FROM ipv4_pools p
+                UNION ALL
+                SELECT p.cidr, host(network(p.cidr))::inet, broadcast(a.block) + 1
+                FROM ipv4_allocations a JOIN ipv4_pools p ON a.block <<= p.cidr
+                WHERE a.released_at IS NULL
+            ), aligned AS (
+                SELECT pool, set_masklen(
+                    base + ((after - base) + size - 1) / size * size, $1
                 )::cidr AS candidate
-                FROM ipv4_pools p,
-                     generate_series(0, (2 ^ ($1 - masklen(p.cidr)))::bigint - 1) AS n
-            ) c
-            WHERE NOT EXISTS (
+                FROM candidates, (SELECT (2 ^ (32 - $1))::bigint AS size) s
+            )
+            SELECT candidate::text FROM aligned c
+            WHERE c.candidate <<= c.pool
+              AND NOT EXISTS (
                 SELECT 1 FROM ipv4_allocations a
                 WHERE a.released_at IS NULL AND a.block && c.candidate
             )
-            ORDER BY candidate LIMIT 1
+            ORDER BY c.candidate LIMIT 1  -- the address, not the text output column
             """,
             prefix_length,
         )
@@ -59,9 +71,12 @@ async def allocate(
     )
     if vlan is None:
         vlan = await conn.fetchval(
-            "SELECT v FROM generate_series($2::int, $3::int) v WHERE NOT EXISTS ("
+            # The lowest free VLAN is the range's first or one after a live one.
+            "SELECT v FROM (SELECT $2::int AS v UNION ALL SELECT vlan_id + 1"
+            " FROM vlan_allocations WHERE master_site_id = $1 AND released_at IS NULL) c"
+            " WHERE v BETWEEN $2 AND $3 AND NOT EXISTS ("
             " SELECT 1 FROM vlan_allocations a WHERE a.master_site_id = $1"
-            " AND a.vlan_id = v AND a.released_at IS NULL) ORDER BY v LIMIT 1",
+            " AND a.vlan_id = c.v AND a.released_at IS NULL) ORDER BY v LIMIT 1",
             master_site_id,
             *_VLAN_RANGE,
         )
