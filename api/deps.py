@@ -13,7 +13,7 @@ from temporalio.client import Client
 
 from api.problems import ErrorItem, Problem
 from api.token_cache import TokenOwnerCache
-from config.settings import Settings, get_settings
+from config.settings import Settings
 from domain.secrets import token_digest
 from store import clients
 
@@ -25,17 +25,28 @@ class Principal(BaseModel):
     customer_number: str
 
 
-def get_pool(request: Request) -> asyncpg.Pool:
+# The app's own objects, from ``app.state``. Plain ``async def`` so that FastAPI calls
+# them on the event loop (a ``def`` dependency would be sent to the thread pool), and no
+# ``dependency_overrides`` are needed: with any override set, FastAPI re-analyses every
+# sub-dependency's signature on every request, which profiled as most of a status read.
+
+
+async def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_pool(request: Request) -> asyncpg.Pool:
     pool: asyncpg.Pool = request.app.state.pool
     return pool
 
 
-def get_temporal(request: Request) -> Client:
+async def get_temporal(request: Request) -> Client:
     client: Client = request.app.state.temporal
     return client
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 PoolDep = Annotated[asyncpg.Pool, Depends(get_pool)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 
@@ -51,7 +62,7 @@ def _unauthorized(detail: str) -> Problem:
     )
 
 
-def get_token_cache(request: Request) -> TokenOwnerCache:
+async def get_token_cache(request: Request) -> TokenOwnerCache:
     cache: TokenOwnerCache = request.app.state.token_cache
     return cache
 

@@ -88,7 +88,7 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    app.dependency_overrides[get_settings] = lambda: settings
+    app.state.settings = settings
     app.state.token_cache = TokenOwnerCache(settings.token_cache_seconds)
     install_problem_handlers(app)
     if settings.metrics_enabled:
