@@ -1,12 +1,18 @@
-"""Order throughput against a bare-Temporal baseline, and status reads against /healthz."""
+"""Order throughput against a bare-Temporal baseline, and status reads against /healthz.
+
+Both measure in interleaved rounds (orders, bare, orders, bare, …; healthz, status, …)
+so that whatever else the machine does at the time weighs on both sides of the ratio.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import random
+import statistics
 import time
 import uuid
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import httpx
 from temporalio.client import Client
@@ -14,7 +20,10 @@ from temporalio.worker import Worker
 
 from benchmarks.baseline import BenchBaseline, bench_noop
 from benchmarks.harness import System, percentile, token
+from benchmarks.load import LoadResult, get_load
 from tests.ordering import order_body
+
+T = TypeVar("T")
 
 ORDER = "/Customer/v3/Ordering/orderRequest"
 FEED = "/api/2.3.1/orderevents/"
@@ -29,10 +38,11 @@ PRICE = {
 }
 
 
-async def _bounded(concurrency: int, jobs: list[Any]) -> list[Any]:
+async def bounded(concurrency: int, jobs: list[Callable[[], Awaitable[T]]]) -> list[T]:
+    """Run the jobs, ``concurrency`` at a time (a new one starts as soon as one ends)."""
     gate = asyncio.Semaphore(concurrency)
 
-    async def run(job: Any) -> Any:
+    async def run(job: Callable[[], Awaitable[T]]) -> T:
         async with gate:
             return await job()
 
@@ -72,96 +82,166 @@ class CompletionWatcher:
                     future.set_result((event["order"]["state"], now))
 
 
-async def order_throughput(system: System, orders: int, concurrency: int) -> dict[str, Any]:
+async def _quotes(
+    http: httpx.AsyncClient, headers: dict[str, str], count: int, concurrency: int
+) -> list[str]:
+    async def one() -> str:
+        response = await http.post("/Product/v1/priceRequest", headers=headers, json=PRICE)
+        response.raise_for_status()
+        quote_id: str = response.json()["id"]
+        return quote_id
+
+    return await bounded(concurrency, [one] * count)
+
+
+async def _order_round(
+    http: httpx.AsyncClient,
+    headers: dict[str, str],
+    watcher: CompletionWatcher,
+    orders: int,
+    concurrency: int,
+) -> tuple[float, list[tuple[float, float]]]:
+    """``orders`` orders, ``concurrency`` in flight, each from its POST to DONE_SUCCESS in
+    the feed. The quotes are asked for first, outside the time."""
+    quotes = iter(await _quotes(http, headers, orders, concurrency))
+
+    async def one() -> tuple[float, float]:
+        body = order_body(next(quotes))
+        started = time.perf_counter()
+        response = await http.post(ORDER, headers=headers, json=body)
+        assert response.status_code == 201, response.text
+        posted = time.perf_counter() - started
+        state, finished = await watcher.expect(response.json()["id"])
+        assert state == "DONE_SUCCESS", state
+        return posted, finished - started
+
+    begin = time.perf_counter()
+    results = await bounded(concurrency, [one] * orders)
+    return time.perf_counter() - begin, results
+
+
+async def _bare_round(
+    client: Client, queue: str, runs: int, concurrency: int
+) -> tuple[float, list[float]]:
+    async def one() -> float:
+        started = time.perf_counter()
+        await client.execute_workflow(
+            BenchBaseline.run, "x", id=f"bench-{uuid.uuid4()}", task_queue=queue
+        )
+        return time.perf_counter() - started
+
+    begin = time.perf_counter()
+    totals = await bounded(concurrency, [one] * runs)
+    return time.perf_counter() - begin, totals
+
+
+async def order_throughput(
+    system: System, orders: int, concurrency: int, rounds: int
+) -> dict[str, Any]:
+    """``orders`` orders over HTTP against as many bare workflows (one activity each,
+    started with the SDK, their worker in this process), in ``rounds`` interleaved rounds,
+    after a warm-up round of each."""
+    per_round = max(1, orders // rounds)
+    queue = f"bench-baseline-{uuid.uuid4().hex[:6]}"
     limits = httpx.Limits(max_connections=concurrency * 2 + 2)
-    async with httpx.AsyncClient(base_url=system.base_url, limits=limits, timeout=60) as http:
+    order_time = bare_time = 0.0
+    order_results: list[tuple[float, float]] = []
+    bare_results: list[float] = []
+    round_ratios: list[float] = []
+    async with (
+        httpx.AsyncClient(base_url=system.base_url, limits=limits, timeout=120) as http,
+        Worker(
+            system.temporal, task_queue=queue, workflows=[BenchBaseline], activities=[bench_noop]
+        ),
+    ):
         headers = await token(http, system.base_url)
         watcher = CompletionWatcher(http, headers)
         await watcher.start_after_existing()
         watching = asyncio.create_task(watcher.run())
-
-        async def one() -> tuple[float, float]:
-            quote = await http.post("/Product/v1/priceRequest", headers=headers, json=PRICE)
-            quote.raise_for_status()
-            started = time.perf_counter()
-            response = await http.post(ORDER, headers=headers, json=order_body(quote.json()["id"]))
-            response.raise_for_status()
-            posted = time.perf_counter() - started
-            state, finished = await watcher.expect(response.json()["id"])
-            assert state == "DONE_SUCCESS", state
-            return posted, finished - started
-
-        begin = time.perf_counter()
-        results = await _bounded(concurrency, [one] * orders)
-        elapsed = time.perf_counter() - begin
-        watching.cancel()
-    posts = [r[0] for r in results]
-    totals = [r[1] for r in results]
+        try:
+            await _order_round(http, headers, watcher, concurrency, concurrency)  # warm-up
+            await _bare_round(system.temporal, queue, concurrency, concurrency)
+            for _ in range(rounds):
+                seconds, results = await _order_round(
+                    http, headers, watcher, per_round, concurrency
+                )
+                order_time += seconds
+                order_results += results
+                bare_seconds, totals = await _bare_round(
+                    system.temporal, queue, per_round, concurrency
+                )
+                bare_time += bare_seconds
+                bare_results += totals
+                round_ratios.append(bare_seconds / seconds)
+        finally:
+            watching.cancel()
+    posts = [r[0] for r in order_results]
+    dones = [r[1] for r in order_results]
+    orders_per_second = len(order_results) / order_time
+    bare_per_second = len(bare_results) / bare_time
     return {
-        "orders": orders,
+        "orders": len(order_results),
         "concurrency": concurrency,
-        "orders_per_second": orders / elapsed,
+        "rounds": rounds,
+        "orders_per_second": orders_per_second,
         "post_p50_ms": percentile(posts, 50) * 1000,
         "post_p99_ms": percentile(posts, 99) * 1000,
-        "done_p50_ms": percentile(totals, 50) * 1000,
-        "done_p99_ms": percentile(totals, 99) * 1000,
+        "done_p50_ms": percentile(dones, 50) * 1000,
+        "done_p99_ms": percentile(dones, 99) * 1000,
+        "baseline": {
+            "workflows": len(bare_results),
+            "workflows_per_second": bare_per_second,
+            "done_p50_ms": percentile(bare_results, 50) * 1000,
+            "done_p99_ms": percentile(bare_results, 99) * 1000,
+        },
+        "ratio_per_round": round_ratios,
+        "ratio": orders_per_second / bare_per_second,
     }
 
 
-async def bare_baseline(client: Client, runs: int, concurrency: int) -> dict[str, Any]:
-    queue = f"bench-baseline-{uuid.uuid4().hex[:6]}"
-    async with Worker(client, task_queue=queue, workflows=[BenchBaseline], activities=[bench_noop]):
-
-        async def one() -> float:
-            started = time.perf_counter()
-            await client.execute_workflow(
-                BenchBaseline.run, "x", id=f"bench-{uuid.uuid4()}", task_queue=queue
-            )
-            return time.perf_counter() - started
-
-        begin = time.perf_counter()
-        totals = await _bounded(concurrency, [one] * runs)
-        elapsed = time.perf_counter() - begin
-    return {
-        "workflows_per_second": runs / elapsed,
-        "done_p50_ms": percentile(totals, 50) * 1000,
-        "done_p99_ms": percentile(totals, 99) * 1000,
-    }
+def _pick(ids: list[str]) -> Callable[[], str]:
+    return lambda: f"{ORDER}/{random.choice(ids)}"
 
 
 async def status_reads(
-    system: System, order_ids: list[str], requests: int, concurrency: int
+    system: System, order_ids: list[str], requests: int, concurrency: int, rounds: int
 ) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=concurrency * 2)
-    async with httpx.AsyncClient(base_url=system.base_url, limits=limits, timeout=60) as http:
+    """GET status of random orders vs ``/healthz``, ``concurrency`` kept-alive connections,
+    ``rounds`` interleaved rounds of ``requests`` each (after a warm-up of each)."""
+    async with httpx.AsyncClient(base_url=system.base_url) as http:
         headers = await token(http, system.base_url)
 
-        async def measure(path_for: Any) -> dict[str, float]:
-            latencies: list[float] = []
+    async def measure(path_for: Callable[[], str], count: int) -> LoadResult:
+        return await get_load(
+            system.base_url, path_for, requests=count, concurrency=concurrency, headers=headers
+        )
 
-            async def one() -> None:
-                started = time.perf_counter()
-                try:
-                    response = await http.get(path_for(), headers=headers)
-                except (httpx.ReadError, httpx.RemoteProtocolError):
-                    # A kept-alive connection the server closed as it was reused: a GET
-                    # is safe to send again, and the retry counts in the latency.
-                    response = await http.get(path_for(), headers=headers)
-                assert response.status_code == 200, response.text
-                latencies.append(time.perf_counter() - started)
-
-            begin = time.perf_counter()
-            await _bounded(concurrency, [one] * requests)
-            elapsed = time.perf_counter() - begin
-            return {
-                "requests_per_second": requests / elapsed,
-                "p99_ms": percentile(latencies, 99) * 1000,
-            }
-
-        baseline = await measure(lambda: "/healthz")
-        status = await measure(lambda: f"{ORDER}/{random.choice(order_ids)}")
+    await measure(lambda: "/healthz", requests // 5)
+    await measure(_pick(order_ids), requests // 5)
+    healthz: list[LoadResult] = []
+    status: list[LoadResult] = []
+    for _ in range(rounds):
+        healthz.append(await measure(lambda: "/healthz", requests))
+        status.append(await measure(_pick(order_ids), requests))
+    ratios = [
+        s.requests_per_second / h.requests_per_second for s, h in zip(status, healthz, strict=True)
+    ]
     return {
-        "status": status,
-        "healthz": baseline,
-        "ratio": status["requests_per_second"] / baseline["requests_per_second"],
+        "concurrency": concurrency,
+        "status": _combined(status),
+        "healthz": _combined(healthz),
+        "ratio_per_round": ratios,
+        "ratio": statistics.median(ratios),
+    }
+
+
+def _combined(results: list[LoadResult]) -> dict[str, float]:
+    latencies = [latency for r in results for latency in r.latencies]
+    count = sum(r.requests for r in results)
+    seconds = sum(r.seconds for r in results)
+    return {
+        "requests": count,
+        "requests_per_second": count / seconds,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
     }
