@@ -3,8 +3,9 @@
 `GET /api/2.3.1/orderevents/?since=<event>`: the caller's DONE_SUCCESS / DONE_FAILED
 events after `since`, oldest first, read from the append-only event log. Why the answer
 only ever grows (each answer is a prefix of every later one): see ``store/events.py``.
-The JSON array is streamed from a server-side cursor in batches, so memory stays
-constant however long the feed. Extensions: `limit`, and `wait` (long poll: with no
+An answer that fits in one batch of entries (what a client following the feed gets) is
+read with one query and sent as is; a longer one is streamed batch by batch, so memory
+stays constant however long the feed. Extensions: `limit`, and `wait` (long poll: with no
 event yet after `since`, answer as soon as one is appended, at most `wait` seconds),
 woken by PostgreSQL LISTEN/NOTIFY.
 """
@@ -19,7 +20,7 @@ from typing import Annotated
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import WithJsonSchema
 from starlette.background import BackgroundTask
 
@@ -28,11 +29,12 @@ from api.openapi import sa_problems
 from api.problems import ErrorItem, Problem
 from domain.events import FeedEvent
 from store import events
+from store.conn import Conn
 
 log = logging.getLogger(__name__)
 
 FEED_PATH = "/api/2.3.1/orderevents/"
-BATCH_SIZE = 500
+BATCH_SIZE = 2000
 MAX_LIMIT = 100_000
 MAX_WAIT_SECONDS = 30
 RECHECK_SECONDS = 5.0
@@ -158,34 +160,50 @@ async def order_events(
             f"this many seconds (0-{MAX_WAIT_SECONDS}) for one"
         ),
     ] = None,
-) -> StreamingResponse:
+) -> Response:
     """All of the caller's order events after `since` (exclusive), oldest first; use the
     last `event` read as the next `since`. Events never change and are never removed,
     so an answer is always a prefix of any later answer."""
     max_items = _int_param(limit, "limit", 1, MAX_LIMIT)
     wait_seconds = _int_param(wait, "wait", 0, MAX_WAIT_SECONDS) or 0
     customer = principal.customer_number
-    after_seq = 0
-    if since is not None:
-        async with pool.acquire() as conn:
-            found = await events.find_seq(conn, customer, since)
-        if found is None:
-            raise _cause(f"since: unknown event {since[:100]}", "since")
-        after_seq = found
-    if wait_seconds > 0:
+    first_size = BATCH_SIZE if max_items is None else min(BATCH_SIZE, max_items)
+    # The first batch is read before answering (a database that is down is a 503 problem,
+    # not an empty 200), on the connection that looked up `since`.
+    async with pool.acquire() as conn:
+        after_seq = await _after_seq(conn, customer, since)
+        first = await events.feed_batch(conn, customer, after_seq, first_size)
+    if not first.entries and wait_seconds > 0:
         await _wait_for_event(
             request, pool, settings.database_url, customer, after_seq, wait_seconds
         )
-    stream = _stream(pool, customer, after_seq, max_items)
-    # Start it here: the connection and the snapshot are taken before the 200 is sent,
-    # so a database that is down is a 503 problem, not an empty 200.
-    opening = await anext(stream)
+        async with pool.acquire() as conn:
+            first = await events.feed_batch(conn, customer, after_seq, first_size)
+    headers = {"Cache-Control": "no-store"}
+    if len(first.entries) < first_size or max_items == first_size:
+        # The whole answer is here (the usual one: a client following the feed).
+        return Response(_array(first.entries), media_type="application/json", headers=headers)
+    rest = None if max_items is None else max_items - first_size
+    stream = _stream(pool, customer, first, rest)
     return StreamingResponse(
-        _prepend(opening, stream),
+        stream,
         media_type="application/json",
-        headers={"Cache-Control": "no-store"},
+        headers=headers,
         background=BackgroundTask(stream.aclose),
     )
+
+
+async def _after_seq(conn: Conn, customer: str, since: str | None) -> int:
+    if since is None:
+        return 0
+    found = await events.find_seq(conn, customer, since)
+    if found is None:
+        raise _cause(f"since: unknown event {since[:100]}", "since")
+    return found
+
+
+def _array(entries: list[str]) -> bytes:
+    return b"[" + ",\n".join(entries).encode() + b"]\n"
 
 
 async def _wait_for_event(
@@ -211,20 +229,25 @@ async def _wait_for_event(
                 await asyncio.wait_for(appended.wait(), timeout=min(remaining, RECHECK_SECONDS))
 
 
-async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    yield first
-    async for chunk in rest:
-        yield chunk
-
-
 async def _stream(
-    pool: asyncpg.Pool, customer: str, after_seq: int, limit: int | None
+    pool: asyncpg.Pool, customer: str, first: events.FeedBatch, limit: int | None
 ) -> AsyncGenerator[bytes, None]:
-    """``[item,item,…]`` written batch by batch from one snapshot."""
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        yield b"["
-        separator = b""
-        async for batch in events.iter_feed_json(conn, customer, after_seq, limit, BATCH_SIZE):
-            yield separator + ",\n".join(batch).encode()
-            separator = b",\n"
-        yield b"]\n"
+    """``[item,item,…]`` written batch by batch after ``first``, at most ``limit`` more.
+
+    Each batch takes a pooled connection only while it is read: a slow reader of a long
+    feed holds none, and memory stays at one batch however long the feed.
+    """
+    yield b"[" + ",\n".join(first.entries).encode()
+    after_seq = first.last_seq
+    while limit is None or limit > 0:
+        size = BATCH_SIZE if limit is None else min(BATCH_SIZE, limit)
+        async with pool.acquire() as conn:
+            batch = await events.feed_batch(conn, customer, after_seq, size)
+        if batch.entries:
+            yield b",\n" + ",\n".join(batch.entries).encode()
+        if len(batch.entries) < size:
+            break
+        after_seq = batch.last_seq
+        if limit is not None:
+            limit -= size
+    yield b"]\n"
