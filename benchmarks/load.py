@@ -75,12 +75,14 @@ async def get_load(
     base_url: str,
     path_for: Callable[[], str],
     *,
-    requests: int,
     concurrency: int,
+    requests: int | None = None,
+    seconds: float | None = None,
     headers: dict[str, str] | None = None,
     check: Callable[[int, bytes], bool] = lambda status, _body: status == 200,
 ) -> LoadResult:
-    """``requests`` GETs over ``concurrency`` kept-alive connections, as fast as answered.
+    """``requests`` GETs (or as many as fit in ``seconds``) over ``concurrency`` kept-alive
+    connections, each sent as soon as the one before on its connection is answered.
 
     Every answer is checked (``check``); a failed check raises. A connection the server
     closes is reopened and the request sent again (GET is safe); the time counts.
@@ -88,15 +90,23 @@ async def get_load(
     url = urlsplit(base_url)
     host, port = url.hostname or "127.0.0.1", url.port or 80
     extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    if (requests is None) == (seconds is None):
+        raise ValueError("give requests or seconds")
     latencies: list[float] = []
-    remaining = requests
+    remaining = requests if requests is not None else 0
+    deadline = time.perf_counter() + seconds if seconds is not None else 0.0
+
+    def more() -> bool:
+        nonlocal remaining
+        if seconds is not None:
+            return time.perf_counter() < deadline
+        remaining -= 1
+        return remaining >= 0
 
     async def connection() -> None:
-        nonlocal remaining
         reader, writer = await asyncio.open_connection(host, port)
         try:
-            while remaining > 0:
-                remaining -= 1
+            while more():
                 request = (
                     f"GET {path_for()} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}\r\n"
                 ).encode()
@@ -119,4 +129,4 @@ async def get_load(
 
     begin = time.perf_counter()
     await asyncio.gather(*(connection() for _ in range(concurrency)))
-    return LoadResult(requests, time.perf_counter() - begin, latencies)
+    return LoadResult(len(latencies), time.perf_counter() - begin, latencies)

@@ -204,28 +204,31 @@ def _pick(ids: list[str]) -> Callable[[], str]:
 
 
 async def status_reads(
-    system: System, order_ids: list[str], requests: int, concurrency: int, rounds: int
+    system: System, order_ids: list[str], seconds: float, concurrency: int, rounds: int
 ) -> dict[str, Any]:
     """GET status of random orders vs ``/healthz``, ``concurrency`` kept-alive connections,
-    ``rounds`` interleaved rounds of ``requests`` each (after a warm-up of each)."""
+    ``rounds`` interleaved rounds of ``seconds`` each (after a short warm-up of each)."""
     async with httpx.AsyncClient(base_url=system.base_url) as http:
         headers = await token(http, system.base_url)
 
-    async def measure(path_for: Callable[[], str], count: int) -> LoadResult:
+    async def measure(path_for: Callable[[], str], duration: float) -> LoadResult:
         return await get_load(
-            system.base_url, path_for, requests=count, concurrency=concurrency, headers=headers
+            system.base_url,
+            path_for,
+            seconds=duration,
+            concurrency=concurrency,
+            headers=headers,
         )
 
-    await measure(lambda: "/healthz", requests // 5)
-    await measure(_pick(order_ids), requests // 5)
+    await measure(lambda: "/healthz", seconds / 4)
+    await measure(_pick(order_ids), seconds / 4)
     healthz: list[LoadResult] = []
     status: list[LoadResult] = []
     for _ in range(rounds):
-        healthz.append(await measure(lambda: "/healthz", requests))
-        status.append(await measure(_pick(order_ids), requests))
-    ratios = [
-        s.requests_per_second / h.requests_per_second for s, h in zip(status, healthz, strict=True)
-    ]
+        healthz.append(await measure(lambda: "/healthz", seconds))
+        status.append(await measure(_pick(order_ids), seconds))
+    pairs = zip(status, healthz, strict=True)
+    ratios = [s.requests_per_second / h.requests_per_second for s, h in pairs]
     return {
         "concurrency": concurrency,
         "status": _combined(status),

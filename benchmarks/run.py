@@ -40,7 +40,7 @@ class Sizes:
     order_concurrency: int
     order_rounds: int
     status_scale: tuple[int, int]
-    reads: int
+    read_seconds: float
     read_concurrency: int
     read_rounds: int
     feed_log: tuple[int, int]
@@ -54,11 +54,11 @@ FULL = Sizes(
     order_concurrency=16,
     order_rounds=3,
     status_scale=(1_000, 100_000),
-    reads=5_000,
+    read_seconds=3.0,
     read_concurrency=32,
-    read_rounds=3,
+    read_rounds=4,
     feed_log=(1_000, 1_000_000),
-    since_requests=300,
+    since_requests=1_000,
     webhook_events=500,
     webhook_subscriptions=(1, 4),
 )
@@ -67,11 +67,11 @@ QUICK = Sizes(
     order_concurrency=8,
     order_rounds=2,
     status_scale=(1_000, 10_000),
-    reads=2_000,
+    read_seconds=1.5,
     read_concurrency=16,
-    read_rounds=2,
+    read_rounds=3,
     feed_log=(1_000, 100_000),
-    since_requests=100,
+    since_requests=300,
     webhook_events=100,
     webhook_subscriptions=(1, 4),
 )
@@ -121,12 +121,15 @@ async def main(sizes: Sizes, quick: bool) -> dict[str, Any]:
             rows = await add_synthetic_orders(system.database_url, total)
             ids = await random_order_ids(system.database_url, 2_000)
             scale[str(total)] = await orders.status_reads(
-                system, ids, sizes.reads, sizes.read_concurrency, sizes.read_rounds
+                system, ids, sizes.read_seconds, sizes.read_concurrency, sizes.read_rounds
             )
             scale[str(total)]["orders"] = rows
         small, large = (scale[str(t)] for t in sizes.status_scale)
         results["status_reads"] = {
             "by_orders": scale,
+            # The status/healthz ratio with many orders vs with few: no slowdown is 1. (Each
+            # ratio is taken in interleaved rounds, so the machine's drift between the two
+            # sizes cancels out; the raw requests/s are in the table too.)
             "growth_ratio": large["ratio"] / small["ratio"],
         }
         _log("event feed")
@@ -200,8 +203,9 @@ def table(r: dict[str, Any]) -> str:
         )
     small, large = r["status_reads"]["by_orders"].values()
     lines.append(
-        f"| 2. status reads as orders grow | ratio at {large['orders']:,} orders "
-        f"{large['ratio']:.2f} | at {small['orders']:,}: {small['ratio']:.2f} "
+        f"| 2. status reads as orders grow (status/healthz ratio) "
+        f"| {large['orders']:,} orders: {large['ratio']:.2f} "
+        f"| {small['orders']:,} orders: {small['ratio']:.2f} "
         f"| {r['status_reads']['growth_ratio']:.2f} | ≥ 0.9 | {_yes(t['status_growth']['met'])} |"
     )
     f = r["event_feed"]
