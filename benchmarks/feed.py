@@ -73,7 +73,10 @@ async def grow_event_log(database_url: str, feed_events: int) -> dict[str, Any]:
         started = time.perf_counter()
         await conn.execute(_GROW, offset, CUSTOMER, missing, timeout=1800)
         inserted_in = time.perf_counter() - started
-        await conn.execute("VACUUM ANALYZE order_events", timeout=1800)  # no autovacuum mid-run
+        # Steady state before measuring: no autovacuum, and no checkpoint writing out the
+        # freshly loaded pages, in the middle of a measurement.
+        await conn.execute("VACUUM ANALYZE order_events", timeout=1800)
+        await conn.execute("CHECKPOINT", timeout=1800)
         rows = await conn.fetchval("SELECT count(*) FROM order_events")
         return {
             "feed_events": await _feed_count(conn),

@@ -43,6 +43,7 @@ async def add_synthetic_orders(database_url: str, total: int) -> int:
             timeout=600,
         )
         await conn.execute("VACUUM ANALYZE order_requests", timeout=600)
+        await conn.execute("CHECKPOINT", timeout=600)
         count: int = await conn.fetchval("SELECT count(*) FROM order_requests")
         return count
     finally:
