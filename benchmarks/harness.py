@@ -62,8 +62,13 @@ async def running_system(*, api_workers: int = 1, **env: str) -> AsyncIterator[S
     )
     address = temporal_env.client.service_client.config.target_host
     port = free_port()
+    # Compiled bytecode, as an installed package has (pip compiles at install): without
+    # it (PYTHONDONTWRITEBYTECODE, an editable install) the worker would compile the
+    # workflow modules again for every new workflow's sandbox. Kept out of the sources.
+    environ = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     common = {
-        **os.environ,
+        **environ,
+        "PYTHONPYCACHEPREFIX": str(root / "pycache"),
         "DATABASE_URL": database_url,
         "TEMPORAL_ADDRESS": address,
         "IOD_TASK_QUEUE": "bench",
