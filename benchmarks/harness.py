@@ -46,7 +46,7 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def running_system(*, api_workers: int = 1, **env: str) -> AsyncIterator[System]:
+async def running_system(**env: str) -> AsyncIterator[System]:
     root = Path(tempfile.mkdtemp(prefix="iod-bench-"))
     pg = EmbeddedPostgres(root / "pg", database="iod")
     database_url = await asyncio.to_thread(pg.start)
