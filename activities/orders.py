@@ -10,18 +10,23 @@ import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.events import AppendedEvent, EventLog
+from domain.order_events import order_event
 from domain.orders import (
     AcceptedOrder,
     AcceptOrderInput,
     AllocateResourcesInput,
     Allocation,
     BackendStepInput,
+    CloseOrderInput,
     CompensateInput,
+    CompleteOrderInput,
     CreatedOrder,
     ErrorCode,
     FinishOrderInput,
     MarkStepInput,
     OrderSpec,
+    OrderState,
     ProvisionedService,
     RecordServiceInput,
 )
@@ -42,14 +47,19 @@ def refuse(code: ErrorCode, message: str) -> ApplicationError:
 
 
 class OrderActivities:
-    def __init__(self, pool: asyncpg.Pool, backend: ProvisioningBackend) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, backend: ProvisioningBackend, event_log: EventLog
+    ) -> None:
         self._pool = pool
         self._backend = backend
+        self._events = event_log
 
     @activity.defn(name="accept_order")
     async def accept_order(self, input: AcceptOrderInput) -> AcceptedOrder:
-        """Check and consume the quote, reserve the service to change, mark the order RUNNING."""
+        """Check and consume the quote, reserve the service to change, mark the order RUNNING
+        (and, when asked, append ORDER_IN_PROGRESS in the same transaction)."""
         spec = input.spec
+        appended: AppendedEvent | None = None
         async with self._pool.acquire() as conn, conn.transaction():
             service = None
             if spec.service_id is not None:
@@ -90,6 +100,11 @@ class OrderActivities:
                 status = "Disconnect Pending" if spec.action == "delete" else "Change Pending"
                 await services.mark_pending(conn, service.service_id, spec.order_request_id, status)
             await orders.mark_running(conn, spec.order_request_id)
+            if input.announce:
+                event = order_event(spec, accepted, "ORDER_IN_PROGRESS", "IN_PROGRESS")
+                appended = await self._events.append(conn, event)
+        if appended is not None:
+            await self._events.wake(appended)
         return accepted
 
     @activity.defn(name="create_order")
@@ -101,35 +116,34 @@ class OrderActivities:
 
     @activity.defn(name="allocate_resources")
     async def allocate_resources(self, input: AllocateResourcesInput) -> Allocation:
-        prefix = int(input.accepted.ipv4_block_size.lstrip("/"))
+        return await self._allocate(input.spec, input.accepted)
+
+    @activity.defn(name="provision_service")
+    async def provision_service(self, input: BackendStepInput) -> ProvisionedService:
+        """Provision with the order's VLAN and IPv4 block (allocated here, or found when
+        an earlier step or attempt allocated them)."""
+        allocation = await self._allocate(input.spec, input.accepted)
+        service_id = await self._call_backend(
+            self._backend.provision(_request(input), allocation.vlan_id, allocation.ipv4_block)
+        )
+        return ProvisionedService(service_id=service_id)
+
+    async def _allocate(self, spec: OrderSpec, accepted: AcceptedOrder) -> Allocation:
+        prefix = int(accepted.ipv4_block_size.lstrip("/"))
         async with self._pool.acquire() as conn, conn.transaction():
             try:
                 allocation = await resources.allocate(
-                    conn, input.spec.order_request_id, input.accepted.master_site_id, prefix
+                    conn, spec.order_request_id, accepted.master_site_id, prefix
                 )
             except resources.PoolExhausted as exc:
                 raise refuse(ErrorCode.RESOURCES_EXHAUSTED, str(exc)) from None
             await orders.set_step(
                 conn,
-                input.spec.order_request_id,
+                spec.order_request_id,
                 "resources allocated",
                 f"VLAN {allocation.vlan_id}, IPv4 {allocation.ipv4_block}",
             )
         return allocation
-
-    @activity.defn(name="provision_service")
-    async def provision_service(self, input: BackendStepInput) -> ProvisionedService:
-        async with self._pool.acquire() as conn:
-            allocation = await resources.allocate(
-                conn,
-                input.spec.order_request_id,
-                input.accepted.master_site_id,
-                int(input.accepted.ipv4_block_size.lstrip("/")),
-            )
-        service_id = await self._call_backend(
-            self._backend.provision(_request(input), allocation.vlan_id, allocation.ipv4_block)
-        )
-        return ProvisionedService(service_id=service_id)
 
     @activity.defn(name="change_bandwidth")
     async def change_bandwidth(self, input: BackendStepInput) -> ProvisionedService:
@@ -148,40 +162,56 @@ class OrderActivities:
     @activity.defn(name="record_service")
     async def record_service(self, input: RecordServiceInput) -> None:
         """Put the result in inventory and on the order, in one transaction."""
-        spec, accepted = input.spec, input.accepted
         async with self._pool.acquire() as conn, conn.transaction():
-            if spec.action == "add":
-                await services.insert_active(
-                    conn,
-                    service_id=input.service_id,
-                    customer_number=spec.customer_number,
-                    billing_account_id=spec.billing_account_id,
-                    billing_account_name=spec.billing_account_name,
-                    master_site_id=accepted.master_site_id,
-                    speed=accepted.speed,
-                    customer_service_name=accepted.customer_service_name,
-                    ipv4_block_size=accepted.ipv4_block_size,
-                    order_request_id=spec.order_request_id,
-                )
-                await resources.attach_to_service(conn, spec.order_request_id, input.service_id)
-            elif spec.action == "modify":
-                await services.complete_change(
-                    conn, input.service_id, spec.order_request_id, accepted.speed
-                )
-            else:
-                await services.complete_disconnect(conn, input.service_id, spec.order_request_id)
-                await resources.release_for_service(conn, input.service_id)
-            await orders.set_service_id(conn, spec.order_request_id, input.service_id)
-            await orders.set_step(conn, spec.order_request_id, "service recorded in inventory")
+            await _record_service(conn, input.spec, input.accepted, input.service_id)
+
+    @activity.defn(name="complete_order")
+    async def complete_order(self, input: CompleteOrderInput) -> None:
+        """Record the service, finish the order SUCCEEDED and append DONE_SUCCESS: one
+        transaction, so the status, the inventory and the feed agree at every moment."""
+        spec = input.spec
+        async with self._pool.acquire() as conn, conn.transaction():
+            await _record_service(conn, spec, input.accepted, input.service_id)
+            await orders.finish(conn, spec.order_request_id, OrderState.SUCCEEDED, None, None)
+            event = order_event(
+                spec,
+                input.accepted,
+                "DONE_SUCCESS",
+                "DONE_SUCCESS",
+                order_number=input.order_number,
+                service_id=input.service_id,
+            )
+            appended = await self._events.append(conn, event)
+        await self._events.wake(appended)
+
+    @activity.defn(name="close_order")
+    async def close_order(self, input: CloseOrderInput) -> None:
+        """Release what a failed or cancelled order held, finish it and append DONE_FAILED,
+        in one transaction."""
+        spec = input.spec
+        async with self._pool.acquire() as conn, conn.transaction():
+            await _compensate(conn, spec)
+            await orders.finish(
+                conn, spec.order_request_id, input.state, input.error_code, input.error_message
+            )
+            event = order_event(
+                spec,
+                input.accepted,
+                "DONE_FAILED",
+                "DONE_FAILED",
+                input.error_message,
+                order_number=input.order_number,
+                service_id=input.service_id,
+                error_code=input.error_code,
+            )
+            appended = await self._events.append(conn, event)
+        await self._events.wake(appended)
 
     @activity.defn(name="compensate_order")
     async def compensate_order(self, input: CompensateInput) -> None:
         """Undo what a failed or cancelled order held: resources, a pending change."""
         async with self._pool.acquire() as conn, conn.transaction():
-            if input.spec.action == "add":
-                await resources.release_for_order(conn, input.spec.order_request_id)
-            else:
-                await services.abandon_change(conn, input.spec.order_request_id)
+            await _compensate(conn, input.spec)
 
     @activity.defn(name="mark_step")
     async def mark_step(self, input: MarkStepInput) -> None:
@@ -217,6 +247,39 @@ def _request(input: BackendStepInput) -> BackendRequest:
         speed=input.accepted.speed,
         support_retries=input.support_retries,
     )
+
+
+async def _record_service(
+    conn: Conn, spec: OrderSpec, accepted: AcceptedOrder, service_id: str
+) -> None:
+    if spec.action == "add":
+        await services.insert_active(
+            conn,
+            service_id=service_id,
+            customer_number=spec.customer_number,
+            billing_account_id=spec.billing_account_id,
+            billing_account_name=spec.billing_account_name,
+            master_site_id=accepted.master_site_id,
+            speed=accepted.speed,
+            customer_service_name=accepted.customer_service_name,
+            ipv4_block_size=accepted.ipv4_block_size,
+            order_request_id=spec.order_request_id,
+        )
+        await resources.attach_to_service(conn, spec.order_request_id, service_id)
+    elif spec.action == "modify":
+        await services.complete_change(conn, service_id, spec.order_request_id, accepted.speed)
+    else:
+        await services.complete_disconnect(conn, service_id, spec.order_request_id)
+        await resources.release_for_service(conn, service_id)
+    await orders.set_service_id(conn, spec.order_request_id, service_id)
+    await orders.set_step(conn, spec.order_request_id, "service recorded in inventory")
+
+
+async def _compensate(conn: Conn, spec: OrderSpec) -> None:
+    if spec.action == "add":
+        await resources.release_for_order(conn, spec.order_request_id)
+    else:
+        await services.abandon_change(conn, spec.order_request_id)
 
 
 async def _accept_activation(conn: Conn, spec: OrderSpec) -> AcceptedOrder:

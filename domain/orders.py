@@ -118,6 +118,9 @@ class OrderWorkflowInput(BaseModel):
 
 class AcceptOrderInput(BaseModel):
     spec: OrderSpec
+    announce: bool = False
+    """Also append ORDER_IN_PROGRESS in the same transaction (orders since the
+    ``local-bookkeeping`` patch; older ones append it in a step of its own)."""
 
 
 class AcceptedOrder(BaseModel):
@@ -179,6 +182,27 @@ class FinishOrderInput(BaseModel):
 
 class CompensateInput(BaseModel):
     spec: OrderSpec
+
+
+class CompleteOrderInput(BaseModel):
+    """Record the service, finish the order SUCCEEDED and append DONE_SUCCESS, at once."""
+
+    spec: OrderSpec
+    accepted: AcceptedOrder
+    order_number: str | None
+    service_id: str
+
+
+class CloseOrderInput(BaseModel):
+    """Release what the order holds, finish it, and append DONE_FAILED, at once."""
+
+    spec: OrderSpec
+    accepted: AcceptedOrder
+    state: OrderState
+    error_code: str
+    error_message: str
+    order_number: str | None = None
+    service_id: str | None = None
 
 
 class OrderOutcome(BaseModel):

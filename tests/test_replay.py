@@ -1,8 +1,11 @@
 """Replay recorded order histories against the current workflow code.
 
 A change that would break orders already running (non-determinism) fails here. The
-histories in ``tests/histories`` were recorded from real runs; re-record them only
-for a deliberate, versioned change of the workflow:
+histories in ``tests/histories/<version>/`` were recorded from real runs, one folder
+per version of the workflow (a ``workflow.patched`` change); every version must keep
+replaying for as long as orders started under it can still be running. After a
+deliberate, patched change, record the new version's histories (into ``CURRENT``)
+and keep the older folders:
 
     IOD_RECORD_HISTORIES=1 .venv/bin/python -m pytest tests/test_replay.py -k test_record_histories
 """
@@ -26,27 +29,64 @@ from worker.registry import workflow_classes
 from workflows.order import OrderWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
+CURRENT = HISTORIES / "v2"  # local bookkeeping steps (workflows.order.LOCAL_BOOKKEEPING)
 SCENARIOS = {"succeeded", "failed", "parked-then-retried", "cancelled", "modified", "deleted"}
 
 
 def _recorded() -> list[Path]:
-    return sorted(HISTORIES.glob("*.json"))
+    return sorted(HISTORIES.glob("*/*.json"))
 
 
-def test_every_scenario_has_a_recorded_history() -> None:
-    assert {p.stem for p in _recorded()} >= SCENARIOS
+def _versions() -> list[Path]:
+    return sorted(p for p in HISTORIES.iterdir() if p.is_dir())
 
 
-@pytest.mark.parametrize("path", _recorded(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("version", _versions(), ids=lambda p: p.name)
+def test_every_scenario_has_a_recorded_history(version: Path) -> None:
+    assert {p.stem for p in version.glob("*.json")} >= SCENARIOS
+
+
+def test_the_current_version_is_recorded() -> None:
+    assert CURRENT in _versions()
+
+
+@pytest.mark.parametrize("path", _recorded(), ids=lambda p: f"{p.parent.name}-{p.stem}")
 async def test_recorded_history_replays_deterministically(path: Path) -> None:
     history = WorkflowHistory.from_json(f"replay-{path.stem}", json.loads(path.read_text()))
     replayer = Replayer(workflows=workflow_classes(), data_converter=pydantic_data_converter)
     await replayer.replay_workflow(history)  # raises on non-determinism
 
 
+def _scheduled_and_markers(path: Path) -> tuple[list[str], list[str]]:
+    events = json.loads(path.read_text())["events"]
+    scheduled = [
+        e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
+        for e in events
+        if "activityTaskScheduledEventAttributes" in e
+    ]
+    markers = [
+        e["markerRecordedEventAttributes"]["markerName"]
+        for e in events
+        if "markerRecordedEventAttributes" in e
+    ]
+    return scheduled, markers
+
+
+def test_current_orders_call_only_the_backend_as_regular_activities() -> None:
+    """Since ``local-bookkeeping``, a successful order's round trips through the Temporal
+    server are its two backend calls; before it, every step was one."""
+    scheduled, markers = _scheduled_and_markers(CURRENT / "succeeded.json")
+    assert scheduled == ["create_order", "provision_service"]
+    assert markers.count("core_patch") == 1
+    assert markers.count("core_local_activity") == 2  # accept, complete
+    old_scheduled, old_markers = _scheduled_and_markers(HISTORIES / "v1" / "succeeded.json")
+    assert "accept_order" in old_scheduled and "record_service" in old_scheduled
+    assert old_markers == []
+
+
 async def test_replay_detects_a_changed_workflow() -> None:
     """The replay check is real: a workflow with a different step order fails it."""
-    path = HISTORIES / "succeeded.json"
+    path = CURRENT / "succeeded.json"
     history = WorkflowHistory.from_json("changed", json.loads(path.read_text()))
     replayer = Replayer(workflows=[ChangedWorkflow], data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
@@ -69,8 +109,8 @@ async def test_record_histories(
         except WorkflowFailureError:
             pass  # the cancelled order: its history is what we record
         history = await handle.fetch_history()
-        HISTORIES.mkdir(exist_ok=True)
-        (HISTORIES / f"{scenario}.json").write_text(history.to_json())
+        CURRENT.mkdir(parents=True, exist_ok=True)
+        (CURRENT / f"{scenario}.json").write_text(history.to_json())
 
     ok = await run("ok", order_body(await new_quote(api, acme)))
     await save("succeeded", ok)

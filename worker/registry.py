@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from activities.events import EventActivities
+from activities.events import EventActivities, EventLog
 from activities.orders import OrderActivities
 from activities.webhooks import WebhookActivities
 from config.settings import Settings
@@ -25,7 +25,7 @@ def activities_for(
     pool: asyncpg.Pool, http: httpx.AsyncClient, settings: Settings
 ) -> Sequence[Callable[..., Any]]:
     backend = SandboxBackend(pool, settings.sandbox_latency_seconds, settings.sandbox_hang_seconds)
-    orders = OrderActivities(pool, backend)
+    orders = OrderActivities(pool, backend, EventLog(settings.task_queue))
     order_events = EventActivities(pool, settings)
     deliveries = WebhookActivities(pool, http, settings)
     return [
@@ -39,6 +39,8 @@ def activities_for(
         orders.compensate_order,
         orders.mark_step,
         orders.finish_order,
+        orders.complete_order,
+        orders.close_order,
         order_events.append_order_event,
         deliveries.fetch_batch,
         deliveries.deliver_event,

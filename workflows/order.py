@@ -27,14 +27,17 @@ from temporalio.exceptions import TimeoutError as TemporalTimeoutError
 
 with workflow.unsafe.imports_passed_through():
     from activities.orders import OrderActivities
-    from domain.events import AppendOrderEventInput, FeedOrder
+    from domain.order_events import order_event
     from domain.orders import (
         REFUSAL_CODES,
         AcceptedOrder,
         AcceptOrderInput,
         AllocateResourcesInput,
+        Allocation,
         BackendStepInput,
+        CloseOrderInput,
         CompensateInput,
+        CompleteOrderInput,
         ErrorCode,
         FinishOrderInput,
         MarkStepInput,
@@ -63,6 +66,23 @@ BOOKKEEPING_RETRY = RetryPolicy(
 ACCEPT_WAIT = timedelta(hours=1)
 STEP_MAX_RETRY_INTERVAL = timedelta(minutes=5)
 
+LOCAL_BOOKKEEPING = "local-bookkeeping"
+"""Patch: the steps that only touch our own database run as local activities, and the
+order's bookkeeping takes fewer transactions.
+
+Since it, accepting also appends ORDER_IN_PROGRESS (one transaction), allocating runs
+locally, and recording the service, finishing the order and appending DONE_SUCCESS (or
+compensating, finishing and appending DONE_FAILED) are one local step and one
+transaction; only the provisioning backend's calls stay regular activities (visible as
+pending activities, with their own timeouts and retries). A local step runs inside the
+workflow task, with no round trip through the Temporal server.
+
+Orders started before the patch (histories in ``tests/histories/v1``) keep running every
+step as a regular activity. Drop the old branch (``workflow.deprecate_patch`` first) once
+no such order can still run: they end at most ``OrderPolicy.parked_timeout_seconds``
+after their last step.
+"""
+
 
 class OrderFailure(Exception):
     """Ends the order FAILED with a code and a message for the customer."""
@@ -90,9 +110,11 @@ class OrderWorkflow:
         self._service_id: str | None = None
         self._live = False  # the network change was made: cancelling is too late
         self._cancel_requested = False
+        self._local_steps = False  # decided in the first activation: see LOCAL_BOOKKEEPING
 
     @workflow.run
     async def run(self, input: OrderWorkflowInput) -> OrderOutcome:
+        self._decide_patches()
         try:
             await workflow.wait_condition(
                 lambda: self._accepted is not None or self._refusal is not None,
@@ -107,7 +129,8 @@ class OrderWorkflow:
 
         accepted = self._accepted
         self._set_state(OperatorState.RUNNING)
-        await self._event("ORDER_IN_PROGRESS", "IN_PROGRESS", "")
+        if not self._local_steps:  # since the patch, accepting appends it
+            await self._event("ORDER_IN_PROGRESS", "IN_PROGRESS", "")
         try:
             service_id = await self._fulfil(accepted)
         except OrderFailure as failure:
@@ -119,7 +142,7 @@ class OrderWorkflow:
                 return await self._cancel()
             # Too late to cancel: the service exists; finish recording it.
             service_id = await self._finish_recording(accepted)
-        return await self._succeed(service_id)
+        return await self._succeed(accepted, service_id)
 
     async def _fulfil(self, accepted: AcceptedOrder) -> str:
         spec = self._input.spec
@@ -127,34 +150,29 @@ class OrderWorkflow:
             "creating order",
             lambda: workflow.execute_activity_method(
                 OrderActivities.create_order,
-                BackendStepInput(
-                    spec=spec, accepted=accepted, support_retries=self._support_retries
-                ),
+                self._backend_input(accepted),
                 start_to_close_timeout=self._step_timeout(),
                 retry_policy=self._step_retry(),
             ),
         )
         self._order_number = created.order_number
         if spec.action == "add":
-            allocation = await self._step_with_support(
-                "allocating resources",
-                lambda: workflow.execute_activity_method(
-                    OrderActivities.allocate_resources,
-                    AllocateResourcesInput(spec=spec, accepted=accepted),
-                    start_to_close_timeout=self._step_timeout(),
-                    retry_policy=self._step_retry(),
-                ),
-            )
+            allocation: Allocation | None = None
+            if not self._local_steps:  # since the patch, provisioning allocates
+                allocation = await self._step_with_support(
+                    "allocating resources",
+                    lambda: self._execute(
+                        OrderActivities.allocate_resources,
+                        AllocateResourcesInput(spec=spec, accepted=accepted),
+                        start_to_close=self._step_timeout(),
+                        retry=self._step_retry(),
+                    ),
+                )
             provisioned = await self._step_with_support(
                 "provisioning service",
                 lambda: workflow.execute_activity_method(
                     OrderActivities.provision_service,
-                    ProvisionServiceInput(
-                        spec=spec,
-                        accepted=accepted,
-                        allocation=allocation,
-                        support_retries=self._support_retries,
-                    ),
+                    self._backend_input(accepted, allocation),
                     start_to_close_timeout=self._step_timeout(),
                     retry_policy=self._step_retry(),
                 ),
@@ -169,28 +187,41 @@ class OrderWorkflow:
                 "changing bandwidth" if spec.action == "modify" else "disconnecting service",
                 lambda: workflow.execute_activity_method(
                     method,
-                    BackendStepInput(
-                        spec=spec, accepted=accepted, support_retries=self._support_retries
-                    ),
+                    self._backend_input(accepted),
                     start_to_close_timeout=self._step_timeout(),
                     retry_policy=self._step_retry(),
                 ),
             )
         self._live = True
         self._service_id = provisioned.service_id
-        workflow.upsert_search_attributes([sa.SERVICE_ID.value_set(provisioned.service_id)])
+        if not self._local_steps:  # since the patch, set with the final state
+            workflow.upsert_search_attributes([sa.SERVICE_ID.value_set(provisioned.service_id)])
         return await self._finish_recording(accepted)
+
+    def _backend_input(
+        self, accepted: AcceptedOrder, allocation: Allocation | None = None
+    ) -> BackendStepInput:
+        """A backend step's input, with the support retries so far (the sandbox's
+        FLAKY-n triggers count them)."""
+        spec, retries = self._input.spec, self._support_retries
+        if allocation is not None:
+            return ProvisionServiceInput(
+                spec=spec, accepted=accepted, allocation=allocation, support_retries=retries
+            )
+        return BackendStepInput(spec=spec, accepted=accepted, support_retries=retries)
 
     async def _finish_recording(self, accepted: AcceptedOrder) -> str:
         assert self._service_id is not None
         self._step = "recording service"
-        await workflow.execute_activity_method(
+        if self._local_steps:
+            return self._service_id  # recorded when the order completes, in one transaction
+        await self._execute(
             OrderActivities.record_service,
             RecordServiceInput(
                 spec=self._input.spec, accepted=accepted, service_id=self._service_id
             ),
-            start_to_close_timeout=BOOKKEEPING_TIMEOUT,
-            retry_policy=BOOKKEEPING_RETRY,
+            start_to_close=BOOKKEEPING_TIMEOUT,
+            retry=BOOKKEEPING_RETRY,
         )
         return self._service_id
 
@@ -238,14 +269,15 @@ class OrderWorkflow:
     @workflow.update  # named "accept", as the intake calls it
     async def accept(self) -> AcceptedOrder:
         """Check and consume the quote; raises (refusing the order) when it can't be used."""
+        self._decide_patches()
         if self._accepted is not None:
             return self._accepted
         try:
-            self._accepted = await workflow.execute_activity_method(
+            self._accepted = await self._execute(
                 OrderActivities.accept_order,
-                AcceptOrderInput(spec=self._input.spec),
-                start_to_close_timeout=ACCEPT_TIMEOUT,
-                retry_policy=ACCEPT_RETRY,
+                AcceptOrderInput(spec=self._input.spec, announce=self._local_steps),
+                start_to_close=ACCEPT_TIMEOUT,
+                retry=ACCEPT_RETRY,
             )
         except ActivityError as err:
             cause = err.cause
@@ -291,12 +323,23 @@ class OrderWorkflow:
             service_id=self._service_id,
         )
 
-    async def _succeed(self, service_id: str) -> OrderOutcome:
-        await self._bookkeeping(
-            OrderActivities.finish_order,
-            FinishOrderInput(spec=self._input.spec, state=OrderState.SUCCEEDED),
-        )
-        await self._event("DONE_SUCCESS", "DONE_SUCCESS", "")
+    async def _succeed(self, accepted: AcceptedOrder, service_id: str) -> OrderOutcome:
+        if self._local_steps:
+            await self._bookkeeping(
+                OrderActivities.complete_order,
+                CompleteOrderInput(
+                    spec=self._input.spec,
+                    accepted=accepted,
+                    order_number=self._order_number,
+                    service_id=service_id,
+                ),
+            )
+        else:
+            await self._bookkeeping(
+                OrderActivities.finish_order,
+                FinishOrderInput(spec=self._input.spec, state=OrderState.SUCCEEDED),
+            )
+            await self._event("DONE_SUCCESS", "DONE_SUCCESS", "")
         self._set_state(OperatorState.SUCCEEDED)
         return self._outcome(OperatorState.SUCCEEDED)
 
@@ -312,16 +355,28 @@ class OrderWorkflow:
         self, state: OrderState, code: str, message: str
     ) -> OrderOutcome:
         """Release what the order holds, record the outcome, and tell the feed DONE_FAILED."""
-        await self._bookkeeping(
-            OrderActivities.compensate_order, CompensateInput(spec=self._input.spec)
-        )
-        await self._bookkeeping(
-            OrderActivities.finish_order,
-            FinishOrderInput(
-                spec=self._input.spec, state=state, error_code=code, error_message=message
-            ),
-        )
-        await self._event("DONE_FAILED", "DONE_FAILED", message, error_code=code)
+        spec = self._input.spec
+        if self._local_steps:
+            assert self._accepted is not None
+            await self._bookkeeping(
+                OrderActivities.close_order,
+                CloseOrderInput(
+                    spec=spec,
+                    accepted=self._accepted,
+                    state=state,
+                    error_code=code,
+                    error_message=message,
+                    order_number=self._order_number,
+                    service_id=self._service_id,
+                ),
+            )
+        else:
+            await self._bookkeeping(OrderActivities.compensate_order, CompensateInput(spec=spec))
+            await self._bookkeeping(
+                OrderActivities.finish_order,
+                FinishOrderInput(spec=spec, state=state, error_code=code, error_message=message),
+            )
+            await self._event("DONE_FAILED", "DONE_FAILED", message, error_code=code)
         operator_state = OperatorState(state.value)
         self._set_state(operator_state)
         return self._outcome(operator_state, code, message)
@@ -329,58 +384,59 @@ class OrderWorkflow:
     async def _event(
         self, event_type: str, feed_state: str, message: str, error_code: str | None = None
     ) -> None:
-        spec = self._input.spec
-        accepted = self._accepted
-        assert accepted is not None
-        path = (
-            f"/api/2.3.1/orders/{spec.order_request_id}"
-            if spec.channel == "sa"
-            else f"/Customer/v3/Ordering/orderRequest/{spec.order_request_id}"
-        )
-        access_id = (
-            spec.sa.access_id
-            if spec.sa
-            else (self._service_id or spec.order_request_id.replace("-", ""))
-        )
-        service = spec.sa.service if spec.sa else f"IOD-{accepted.speed.replace(' ', '')}"
+        """Orders from before the patch append each event in a step of its own."""
+        assert self._accepted is not None
         await self._bookkeeping(
             "append_order_event",
-            AppendOrderEventInput(
-                dedupe_key=f"{spec.workflow_id}:{event_type}",
-                customer_number=spec.customer_number,
-                order_id=spec.order_request_id,
-                event_type=event_type,
-                order=FeedOrder(
-                    path=path,
-                    accessId=access_id,
-                    service=service,
-                    operation="DEACTIVATE" if spec.action == "delete" else "ACTIVATE",
-                    state=feed_state,
-                    message=message,
-                ),
-                payload={
-                    "externalId": spec.external_id,
-                    "action": spec.action,
-                    "orderId": self._order_number,
-                    "serviceId": self._service_id,
-                    "errorCode": error_code,
-                    "speed": accepted.speed,
-                    "masterSiteId": accepted.master_site_id,
-                },
+            order_event(
+                self._input.spec,
+                self._accepted,
+                event_type,
+                feed_state,
+                message,
+                order_number=self._order_number,
+                service_id=self._service_id,
+                error_code=error_code,
             ),
         )
 
-    async def _bookkeeping(self, activity, arg) -> None:  # type: ignore[no-untyped-def]
+    def _decide_patches(self) -> None:
+        """Take the patch decision in the first activation, before any command.
+
+        Deciding it lazily (at the first local step) would let an order that was already
+        running when the patch was deployed take the new path midway, and a replay of it
+        would then decide differently at an earlier step. (``workflow.patched`` answers
+        the same for the whole run, so calling it from ``run`` and ``accept`` agrees.)
+        """
+        self._local_steps = workflow.patched(LOCAL_BOOKKEEPING)
+
+    async def _bookkeeping(
+        self, activity: Callable[..., Awaitable[None]] | str, arg: object
+    ) -> None:
         # Shielded: bookkeeping after a cancellation request must still run.
         await asyncio.shield(
             asyncio.ensure_future(
-                workflow.execute_activity(
-                    activity,
-                    arg,
-                    start_to_close_timeout=BOOKKEEPING_TIMEOUT,
-                    retry_policy=BOOKKEEPING_RETRY,
+                self._execute(
+                    activity, arg, start_to_close=BOOKKEEPING_TIMEOUT, retry=BOOKKEEPING_RETRY
                 )
             )
+        )
+
+    async def _execute(
+        self,
+        activity: Callable[..., Awaitable[T]] | str,
+        arg: object,
+        *,
+        start_to_close: timedelta,
+        retry: RetryPolicy,
+    ) -> T:
+        """Run a step on our own database: locally since ``LOCAL_BOOKKEEPING``."""
+        if self._local_steps:
+            return await workflow.execute_local_activity(
+                activity, arg, start_to_close_timeout=start_to_close, retry_policy=retry
+            )
+        return await workflow.execute_activity(
+            activity, arg, start_to_close_timeout=start_to_close, retry_policy=retry
         )
 
     def _step_timeout(self) -> timedelta:
@@ -397,7 +453,10 @@ class OrderWorkflow:
 
     def _set_state(self, state: OperatorState) -> None:
         self._state = state
-        workflow.upsert_search_attributes([sa.ORDER_STATE.value_set(state.value)])
+        updates = [sa.ORDER_STATE.value_set(state.value)]
+        if state == OperatorState.SUCCEEDED and self._local_steps and self._service_id:
+            updates.append(sa.SERVICE_ID.value_set(self._service_id))
+        workflow.upsert_search_attributes(updates)
         workflow.set_current_details(self._details())
 
     def _details(self) -> str:
