@@ -5,6 +5,7 @@ change, the process under test is not slowed down by an in-process profiler):
     python -m benchmarks.profile feed           # the API while it answers ?since= reads
     python -m benchmarks.profile orders         # the worker while orders run to SUCCEEDED
     python -m benchmarks.profile orders-api     # the API while orders run to SUCCEEDED
+    python -m benchmarks.profile orders --gil   # CPU only: samples of the GIL holder
 
 Prints the functions with the most samples, inclusive (on the stack) and exclusive (on
 top), from our code and libraries alike; the raw collapsed stacks go to
@@ -32,7 +33,7 @@ from benchmarks.status_scale import add_synthetic_orders, random_order_ids
 RESULTS = Path(__file__).parent / "results"
 
 
-def _py_spy(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes]:
+def _py_spy(pid: int, seconds: int, out: Path, gil: bool = False) -> subprocess.Popen[bytes]:
     exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     return subprocess.Popen(
         [
@@ -49,6 +50,7 @@ def _py_spy(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes]:
             "--output",
             str(out),
             "--nonblocking",
+            *(["--gil"] if gil else []),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -74,7 +76,7 @@ def summarize(collapsed: Path, top: int = 30) -> str:
     return "\n".join(lines)
 
 
-async def main(target: str, seconds: int, top: int) -> None:
+async def main(target: str, seconds: int, top: int, gil: bool) -> None:
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"profile-{target}.txt"
     async with running_system() as system:
@@ -84,7 +86,7 @@ async def main(target: str, seconds: int, top: int) -> None:
             await orders.order_throughput(system, 16, 8, 1)  # real orders to copy
             await add_synthetic_orders(system.database_url, 10_000)
             ids = await random_order_ids(system.database_url, 2_000)
-            spy = _py_spy(system.api_pid, seconds, out)
+            spy = _py_spy(system.api_pid, seconds, out, gil)
             while spy.poll() is None:
                 await get_load(
                     system.base_url,
@@ -95,12 +97,12 @@ async def main(target: str, seconds: int, top: int) -> None:
                 )
         elif target == "feed":
             await feed.grow_event_log(system.database_url, 100_000)
-            spy = _py_spy(system.api_pid, seconds, out)
+            spy = _py_spy(system.api_pid, seconds, out, gil)
             while spy.poll() is None:
                 await feed.since_latency(system, 200)
         else:
             pid = system.worker_pid if target == "orders" else system.api_pid
-            spy = _py_spy(pid, seconds, out)
+            spy = _py_spy(pid, seconds, out, gil)
             while spy.poll() is None:
                 await orders.order_throughput(system, 48, 16, 1)
     print(summarize(out, top))
@@ -111,5 +113,11 @@ if __name__ == "__main__":
     parser.add_argument("target", choices=["status", "feed", "orders", "orders-api"])
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument(
+        "--gil",
+        action="store_true",
+        help="only samples of the thread holding the GIL: where the CPU goes, without the "
+        "time threads spend waiting for the GIL (the worker runs workflows in threads)",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.target, args.seconds, args.top))
+    asyncio.run(main(args.target, args.seconds, args.top, args.gil))
