@@ -10,6 +10,7 @@ import asyncpg
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from api.finished_orders import FinishedOrders
 from api.openapi import install_openapi
 from api.problems import install_problem_handlers
 from api.routers import (
@@ -86,10 +87,12 @@ def create_app(
         title="Internet On-Demand ordering",
         version="1.0.0",
         description=DESCRIPTION,
+        openapi_tags=DOCUMENTED_TAGS,
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.token_cache = TokenOwnerCache(settings.token_cache_seconds)
+    app.state.finished_orders = FinishedOrders(settings.finished_orders_cached)
     install_problem_handlers(app)
     if settings.metrics_enabled:
         ApiMetrics().install(app)
@@ -104,15 +107,36 @@ def create_app(
 
 
 ROUTERS = [
+    # Matched in this order, one path pattern after another: the paths clients poll
+    # come first. (The document lists them in the order of DOCUMENTED_TAGS.)
     health,
+    order_requests,
+    operations,
+    orderevents,
+    service_activation,
     auth,
     catalog,
     pricing,
     billing,
-    order_requests,
-    operations,
     inventory,
-    orderevents,
     hub,
-    service_activation,
+]
+
+DOCUMENTED_TAGS = [
+    {"name": "Health", "description": "Liveness and readiness"},
+    {"name": "Authentication", "description": "OAuth2 client credentials: an access token"},
+    {"name": "Catalogue", "description": "Providers, locations and speeds"},
+    {"name": "Pricing", "description": "A price request: a quote valid for 15 minutes"},
+    {"name": "Billing accounts", "description": "The accounts an order can be billed to"},
+    {"name": "Ordering", "description": "Submit an order request, then look up its status"},
+    {
+        "name": "Ordering (long-running operations)",
+        "description": "The same orders as long-running operations: poll, cancel",
+    },
+    {"name": "Inventory", "description": "Your services"},
+    {
+        "name": "Service Activation 2.3.1",
+        "description": "Activation orders and the order-event feed (`?since=`)",
+    },
+    {"name": "Notifications (webhooks)", "description": "Subscriptions to order events"},
 ]

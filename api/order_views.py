@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from domain.orders import OrderState
@@ -30,6 +31,13 @@ def error_of(row: OrderRequestRow) -> dict[str, str] | None:
     if row.state not in (OrderState.FAILED, OrderState.CANCELLED):
         return None
     return {"code": row.error_code or "FAILED", "message": row.error_message or ""}
+
+
+def json_bytes(content: dict[str, Any]) -> bytes:
+    """Encoded exactly as ``JSONResponse`` encodes it."""
+    return json.dumps(
+        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode("utf-8")
 
 
 def v3_status(row: OrderRequestRow) -> dict[str, Any]:

@@ -153,10 +153,15 @@ async def set_step(conn: Conn, order_request_id: str, step: str, message: str = 
     )
 
 
+# Every update of a running order says ``state = 'RUNNING'``: a late attempt of a step
+# (after the order was cancelled, say) can never change a finished order, which the API
+# relies on to keep finished orders in memory (api/finished_orders.py).
+
+
 async def set_order_number(conn: Conn, order_request_id: str, order_number: str) -> None:
     await conn.execute(
         "UPDATE order_requests SET order_number = $2, step = 'order created', step_message = '',"
-        " updated_at = now() WHERE id = $1",
+        " updated_at = now() WHERE id = $1 AND state = 'RUNNING'",
         UUID(order_request_id),
         order_number,
     )
@@ -164,7 +169,8 @@ async def set_order_number(conn: Conn, order_request_id: str, order_number: str)
 
 async def set_service_id(conn: Conn, order_request_id: str, service_id: str) -> None:
     await conn.execute(
-        "UPDATE order_requests SET service_id = $2, updated_at = now() WHERE id = $1",
+        "UPDATE order_requests SET service_id = $2, updated_at = now()"
+        " WHERE id = $1 AND state = 'RUNNING'",
         UUID(order_request_id),
         service_id,
     )

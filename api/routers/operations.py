@@ -9,7 +9,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
-from api.deps import PoolDep, PrincipalDep, SettingsDep, TemporalDep
+from api.deps import PoolDep, PrincipalDep, ServicesDep, SettingsDep, TemporalDep
+from api.finished_orders import find_order
 from api.openapi import problems
 from api.order_intake import prepare_iod_order, submit
 from api.order_views import OPERATIONS_PATH, operation
@@ -17,7 +18,6 @@ from api.problems import ErrorItem, Problem, not_found
 from api.routers.order_requests import ORDER_REFUSALS, IdempotencyKey
 from domain.order_request import OrderRequestBody
 from domain.orders import order_workflow_id
-from store import orders
 
 router = APIRouter(tags=["Ordering (long-running operations)"])
 
@@ -61,16 +61,14 @@ async def create_order_operation(
 async def get_operation(
     operation_id: str,
     principal: PrincipalDep,
-    pool: PoolDep,
-    settings: SettingsDep,
+    services: ServicesDep,
     response: Response,
 ) -> dict[str, Any]:
-    async with pool.acquire() as conn:
-        row = await orders.get_for_customer(conn, principal.customer_number, operation_id)
+    row = await find_order(services, principal.customer_number, operation_id)
     if row is None:
         raise not_found(f"operation {operation_id}", "operationId")
     if not row.state.terminal:
-        response.headers["Retry-After"] = str(settings.status_retry_after_seconds)
+        response.headers["Retry-After"] = str(services.settings.status_retry_after_seconds)
     return operation(row)
 
 
@@ -85,13 +83,12 @@ async def get_operation(
 async def cancel_operation(
     operation_id: str,
     principal: PrincipalDep,
-    pool: PoolDep,
+    services: ServicesDep,
     temporal: TemporalDep,
 ) -> dict[str, Any]:
     """Requests cancellation; the operation ends CANCELLED unless the service is already
     live, in which case it completes. A finished operation can't be cancelled (409)."""
-    async with pool.acquire() as conn:
-        row = await orders.get_for_customer(conn, principal.customer_number, operation_id)
+    row = await find_order(services, principal.customer_number, operation_id)
     if row is None:
         raise not_found(f"operation {operation_id}", "operationId")
     if row.state.terminal:

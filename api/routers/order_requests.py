@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
-from api.deps import PoolDep, PrincipalDep, SettingsDep, TemporalDep
+from api.deps import PoolDep, PrincipalDep, ServicesDep, SettingsDep, TemporalDep
+from api.finished_orders import find_order
 from api.openapi import problems
 from api.order_intake import prepare_iod_order, submit
-from api.order_views import V3_PATH, v3_status
+from api.order_views import V3_PATH, json_bytes, v3_status
 from api.problems import not_found
 from domain.order_request import OrderRequestBody
 from domain.orders import OrderState
-from store import orders
 
 router = APIRouter(tags=["Ordering"])
 
@@ -81,20 +81,20 @@ async def create_order_request(
 async def get_order_request(
     order_request_id: str,
     principal: PrincipalDep,
-    pool: PoolDep,
-    settings: SettingsDep,
-) -> JSONResponse:
+    services: ServicesDep,
+) -> Response:
     """The order request with `state` (RUNNING, SUCCEEDED, FAILED), `orderId` and `serviceId`.
 
     While RUNNING, `Retry-After` says when to ask again. Answered from the order
     record the workflow keeps, so it works even while no worker is running.
     """
-    async with pool.acquire() as conn:
-        row = await orders.get_for_customer(conn, principal.customer_number, order_request_id)
+    row = await find_order(services, principal.customer_number, order_request_id)
     if row is None:
         raise not_found(f"order request {order_request_id}", "id")
     headers = {}
     if row.state == OrderState.RUNNING:
-        headers["Retry-After"] = str(settings.status_retry_after_seconds)
-    # Answered as is: the body is the stored request plus a few fields, nothing to convert.
-    return JSONResponse(v3_status(row), headers=headers)
+        headers["Retry-After"] = str(services.settings.status_retry_after_seconds)
+    # Answered as is: the body is the stored request plus a few fields, nothing to convert;
+    # a finished order's is encoded once.
+    body = services.finished_orders.answer(row, "v3", lambda: json_bytes(v3_status(row)))
+    return Response(body, media_type="application/json", headers=headers)
