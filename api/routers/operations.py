@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
-from api.deps import PoolDep, PrincipalDep, ServicesDep, SettingsDep, TemporalDep
+from api.deps import PoolDep, PrincipalDep, Services, SettingsDep, TemporalDep
 from api.finished_orders import find_order
 from api.openapi import problems
 from api.order_intake import prepare_iod_order, submit
@@ -61,14 +61,15 @@ async def create_order_operation(
 async def get_operation(
     operation_id: str,
     principal: PrincipalDep,
-    services: ServicesDep,
+    request: Request,
     response: Response,
 ) -> dict[str, Any]:
-    row = await find_order(services, principal.customer_number, operation_id)
+    app = Services.of(request)
+    row = await find_order(app, principal.customer_number, operation_id)
     if row is None:
         raise not_found(f"operation {operation_id}", "operationId")
     if not row.state.terminal:
-        response.headers["Retry-After"] = str(services.settings.status_retry_after_seconds)
+        response.headers["Retry-After"] = str(app.settings.status_retry_after_seconds)
     return operation(row)
 
 
@@ -83,12 +84,13 @@ async def get_operation(
 async def cancel_operation(
     operation_id: str,
     principal: PrincipalDep,
-    services: ServicesDep,
+    request: Request,
     temporal: TemporalDep,
 ) -> dict[str, Any]:
     """Requests cancellation; the operation ends CANCELLED unless the service is already
     live, in which case it completes. A finished operation can't be cancelled (409)."""
-    row = await find_order(services, principal.customer_number, operation_id)
+    app = Services.of(request)
+    row = await find_order(app, principal.customer_number, operation_id)
     if row is None:
         raise not_found(f"operation {operation_id}", "operationId")
     if row.state.terminal:

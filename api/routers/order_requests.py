@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.deps import PoolDep, PrincipalDep, ServicesDep, SettingsDep, TemporalDep
+from api.deps import PoolDep, PrincipalDep, Services, SettingsDep, TemporalDep
 from api.finished_orders import find_order
 from api.openapi import problems
 from api.order_intake import prepare_iod_order, submit
@@ -81,20 +81,21 @@ async def create_order_request(
 async def get_order_request(
     order_request_id: str,
     principal: PrincipalDep,
-    services: ServicesDep,
+    request: Request,
 ) -> Response:
     """The order request with `state` (RUNNING, SUCCEEDED, FAILED), `orderId` and `serviceId`.
 
     While RUNNING, `Retry-After` says when to ask again. Answered from the order
     record the workflow keeps, so it works even while no worker is running.
     """
-    row = await find_order(services, principal.customer_number, order_request_id)
+    app = Services.of(request)
+    row = await find_order(app, principal.customer_number, order_request_id)
     if row is None:
         raise not_found(f"order request {order_request_id}", "id")
     headers = {}
     if row.state == OrderState.RUNNING:
-        headers["Retry-After"] = str(services.settings.status_retry_after_seconds)
+        headers["Retry-After"] = str(app.settings.status_retry_after_seconds)
     # Answered as is: the body is the stored request plus a few fields, nothing to convert;
     # a finished order's is encoded once.
-    body = services.finished_orders.answer(row, "v3", lambda: json_bytes(v3_status(row)))
+    body = app.finished_orders.answer(row, "v3", lambda: json_bytes(v3_status(row)))
     return Response(body, media_type="application/json", headers=headers)

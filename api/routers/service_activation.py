@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
-from api.deps import PoolDep, PrincipalDep, ServicesDep, SettingsDep, TemporalDep
+from api.deps import PoolDep, PrincipalDep, Services, SettingsDep, TemporalDep
 from api.finished_orders import find_order
 from api.openapi import sa_problems
 from api.order_intake import request_hash, submit
@@ -205,10 +205,9 @@ def _already_done(
     response_model=SaOrder,
     responses=sa_problems({404: "No Service Activation order of yours with that id"}),
 )
-async def get_sa_order(
-    order_id: str, principal: PrincipalDep, services: ServicesDep
-) -> dict[str, Any]:
-    row = await find_order(services, principal.customer_number, order_id)
+async def get_sa_order(order_id: str, principal: PrincipalDep, request: Request) -> dict[str, Any]:
+    app = Services.of(request)
+    row = await find_order(app, principal.customer_number, order_id)
     if row is None or row.channel != "sa":
         raise _cause(f"order {order_id} was not found", "id", status=404)
     return sa_view(row)
