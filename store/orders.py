@@ -143,6 +143,11 @@ async def mark_running(conn: Conn, order_request_id: str) -> None:
     )
 
 
+# Every update of a running order says ``state = 'RUNNING'``: a late attempt of a step
+# (after the order was cancelled, say) can never change a finished order, which the API
+# relies on to keep finished orders in memory (api/finished_orders.py).
+
+
 async def set_step(conn: Conn, order_request_id: str, step: str, message: str = "") -> None:
     await conn.execute(
         "UPDATE order_requests SET step = $2, step_message = $3, updated_at = now()"
@@ -151,11 +156,6 @@ async def set_step(conn: Conn, order_request_id: str, step: str, message: str = 
         step,
         message,
     )
-
-
-# Every update of a running order says ``state = 'RUNNING'``: a late attempt of a step
-# (after the order was cancelled, say) can never change a finished order, which the API
-# relies on to keep finished orders in memory (api/finished_orders.py).
 
 
 async def set_order_number(conn: Conn, order_request_id: str, order_number: str) -> None:
