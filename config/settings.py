@@ -44,9 +44,10 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = 1799
     token_cache_seconds: float = 30.0
     """How long the API remembers a token's owner in memory (0: look it up every time)."""
-    finished_orders_cached: int = Field(default=20_000, ge=0)
+    finished_orders_cached: int = Field(default=5_000, ge=0)
     """How many finished orders each API process keeps in memory for status reads (they
-    never change; 0: read every status from PostgreSQL). About 3 KB each."""
+    never change; 0: read every status from PostgreSQL). About 11 KB each with the
+    encoded answer, so ~55 MB at the default."""
     quote_ttl_seconds: int = 900
     status_retry_after_seconds: int = 5
     intake_accept_timeout_seconds: float = 15.0
