@@ -13,6 +13,7 @@ from temporalio.worker import Replayer
 
 from domain.orders import RetryOrderInput, order_workflow_id
 from worker.registry import workflow_classes
+from worker.sandbox import DirectContextSandboxedWorkflowRunner
 from workflows.order import OrderWorkflow
 
 
@@ -81,7 +82,11 @@ async def _run(client: Client, args: argparse.Namespace) -> int:
 
 
 async def replay(history: WorkflowHistory) -> int:
-    replayer = Replayer(workflows=workflow_classes(), data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=workflow_classes(),
+        data_converter=pydantic_data_converter,
+        workflow_runner=DirectContextSandboxedWorkflowRunner(),
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     if result.replay_failure is not None:
         print(f"NON-DETERMINISTIC: {result.replay_failure}")

@@ -26,6 +26,7 @@ from domain.orders import RetryOrderInput, order_workflow_id
 from tests.changed_workflow import ChangedWorkflow
 from tests.ordering import new_quote, order_body, place_order, wait_for_status
 from worker.registry import workflow_classes
+from worker.sandbox import DirectContextSandboxedWorkflowRunner
 from workflows.order import OrderWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -53,7 +54,11 @@ def test_the_current_version_is_recorded() -> None:
 @pytest.mark.parametrize("path", _recorded(), ids=lambda p: f"{p.parent.name}-{p.stem}")
 async def test_recorded_history_replays_deterministically(path: Path) -> None:
     history = WorkflowHistory.from_json(f"replay-{path.stem}", json.loads(path.read_text()))
-    replayer = Replayer(workflows=workflow_classes(), data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=workflow_classes(),
+        data_converter=pydantic_data_converter,
+        workflow_runner=DirectContextSandboxedWorkflowRunner(),
+    )
     await replayer.replay_workflow(history)  # raises on non-determinism
 
 
@@ -88,7 +93,11 @@ async def test_replay_detects_a_changed_workflow() -> None:
     """The replay check is real: a workflow with a different step order fails it."""
     path = CURRENT / "succeeded.json"
     history = WorkflowHistory.from_json("changed", json.loads(path.read_text()))
-    replayer = Replayer(workflows=[ChangedWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=[ChangedWorkflow],
+        data_converter=pydantic_data_converter,
+        workflow_runner=DirectContextSandboxedWorkflowRunner(),
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is not None
 

@@ -31,6 +31,7 @@ from tests.test_event_support import (
     subscribe,
 )
 from worker.registry import workflow_classes
+from worker.sandbox import DirectContextSandboxedWorkflowRunner
 from workflows.webhook_delivery import WebhookDeliveryWorkflow
 
 
@@ -237,7 +238,11 @@ async def test_410_disables_and_redelivery_reenables(
     assert got == [gone.event_id, later.event_id]
 
     # Both runs (ended by the 410; restarted by the redelivery) replay deterministically.
-    replayer = Replayer(workflows=workflow_classes(), data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=workflow_classes(),
+        data_converter=pydantic_data_converter,
+        workflow_runner=DirectContextSandboxedWorkflowRunner(),
+    )
     first_run = temporal_client.get_workflow_handle(handle.id, run_id=run_id)
     await replayer.replay_workflow(await first_run.fetch_history())
     await replayer.replay_workflow(await handle.fetch_history())

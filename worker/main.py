@@ -6,22 +6,10 @@ import asyncpg
 import httpx
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from config.settings import Settings
 from worker.registry import activities_for, workflow_classes
-
-
-def workflow_runner() -> SandboxedWorkflowRunner:
-    """The full sandbox: every workflow run re-imports the workflow modules, with the
-    clock, randomness and I/O refused while it runs.
-
-    Measured (benchmarks/README.md): re-importing costs about a tenth of the worker's
-    CPU per order. Passing all modules through would save it, but then a workflow
-    module's own ``datetime`` is the real one and ``datetime.now()`` is no longer
-    refused (tests/test_worker_sandbox.py): not worth the orders' safety.
-    """
-    return SandboxedWorkflowRunner()
+from worker.sandbox import DirectContextSandboxedWorkflowRunner
 
 
 def build_worker(
@@ -31,7 +19,7 @@ def build_worker(
         client,
         task_queue=settings.task_queue,
         workflows=workflow_classes(),
-        workflow_runner=workflow_runner(),
+        workflow_runner=DirectContextSandboxedWorkflowRunner(),
         activities=activities_for(pool, http, settings),
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         max_concurrent_workflow_task_polls=settings.worker_workflow_pollers,
