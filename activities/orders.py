@@ -13,6 +13,8 @@ from temporalio.exceptions import ApplicationError
 from activities.events import AppendedEvent, EventLog
 from domain.order_events import order_event
 from domain.orders import (
+    CREATING_ORDER,
+    NETWORK_STEPS,
     AcceptedOrder,
     AcceptOrderInput,
     AllocateResourcesInput,
@@ -24,9 +26,12 @@ from domain.orders import (
     CreatedOrder,
     ErrorCode,
     FinishOrderInput,
+    FulfilledOrder,
     MarkStepInput,
     OrderSpec,
     OrderState,
+    ParkedOrder,
+    ParkOrderInput,
     ProvisionedService,
     RecordServiceInput,
 )
@@ -114,6 +119,32 @@ class OrderActivities:
             await orders.set_order_number(conn, input.spec.order_request_id, number)
         return CreatedOrder(order_number=number)
 
+    @activity.defn(name="fulfil_order")
+    async def fulfil_order(self, input: BackendStepInput) -> FulfilledOrder:
+        """Both backend calls, in order: place the order (its orderId), then the network
+        change (the service's id). Each is idempotent, so an attempt after a failure finds
+        the order placed and carries on with the network change; the order's row records
+        how far it got (see ``park_order``)."""
+        created = await self.create_order(input)
+        action = input.spec.action
+        if action == "add":
+            changed = await self.provision_service(input)
+        elif action == "modify":
+            changed = await self.change_bandwidth(input)
+        else:
+            changed = await self.disconnect_service(input)
+        return FulfilledOrder(order_number=created.order_number, service_id=changed.service_id)
+
+    @activity.defn(name="park_order")
+    async def park_order(self, input: ParkOrderInput) -> ParkedOrder:
+        """Tell the customer about the delay, and name the backend call the order waits at:
+        the network change once the order has its orderId, else placing the order."""
+        async with self._pool.acquire() as conn:
+            number = await orders.order_number(conn, input.order_request_id)
+            step = NETWORK_STEPS[input.action] if number is not None else CREATING_ORDER
+            await orders.set_step(conn, input.order_request_id, step, input.message)
+        return ParkedOrder(step=step, order_number=number)
+
     @activity.defn(name="allocate_resources")
     async def allocate_resources(self, input: AllocateResourcesInput) -> Allocation:
         return await self._allocate(input.spec, input.accepted)
@@ -194,13 +225,16 @@ class OrderActivities:
             await orders.finish(
                 conn, spec.order_request_id, input.state, input.error_code, input.error_message
             )
+            # An order failed in its backend step may have its orderId without the
+            # workflow knowing it (``fulfil_order`` failed after placing the order).
+            number = input.order_number or await orders.order_number(conn, spec.order_request_id)
             event = order_event(
                 spec,
                 input.accepted,
                 "DONE_FAILED",
                 "DONE_FAILED",
                 input.error_message,
-                order_number=input.order_number,
+                order_number=number,
                 service_id=input.service_id,
                 error_code=input.error_code,
             )

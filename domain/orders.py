@@ -143,6 +143,26 @@ class CreatedOrder(BaseModel):
     order_number: str
 
 
+class FulfilledOrder(BaseModel):
+    """What the provider's systems gave the order: its orderId, then the service's id."""
+
+    order_number: str
+    service_id: str
+
+
+CREATING_ORDER = "creating order"
+NETWORK_STEPS: dict[str, str] = {
+    "add": "provisioning service",
+    "modify": "changing bandwidth",
+    "delete": "disconnecting service",
+}
+
+
+def backend_steps(action: str) -> str:
+    """What an order's backend step does, for operators: both calls, in order."""
+    return f"{CREATING_ORDER}, then {NETWORK_STEPS[action]}"
+
+
 class AllocateResourcesInput(BaseModel):
     spec: OrderSpec
     accepted: AcceptedOrder
@@ -171,6 +191,19 @@ class MarkStepInput(BaseModel):
     order_request_id: str
     step: str
     message: str = ""
+
+
+class ParkOrderInput(BaseModel):
+    order_request_id: str
+    action: str
+    message: str
+
+
+class ParkedOrder(BaseModel):
+    """Which backend call a parked order waits at, and its orderId once it has one."""
+
+    step: str
+    order_number: str | None = None
 
 
 class FinishOrderInput(BaseModel):

@@ -195,6 +195,14 @@ async def finish(
     )
 
 
+async def order_number(conn: Conn, order_request_id: str) -> str | None:
+    """The orderId the provider gave the order, once it placed it."""
+    number: str | None = await conn.fetchval(
+        "SELECT order_number FROM order_requests WHERE id = $1", UUID(order_request_id)
+    )
+    return number
+
+
 async def latest_for_access(
     conn: Conn, customer_number: str, access_id: str
 ) -> OrderRequestRow | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import asyncpg
@@ -10,7 +11,11 @@ import httpx
 import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
 
-from domain.orders import RetryOrderInput, order_workflow_id
+from activities.events import EventLog
+from activities.orders import OrderActivities
+from domain.orders import ParkedOrder, ParkOrderInput, RetryOrderInput, order_workflow_id
+from provisioning.sandbox import SandboxBackend
+from store import orders
 from tests.ordering import new_quote, order_body, place_order, wait_for_status
 from tests.problems import assert_problem
 from workflows.order import OrderWorkflow
@@ -127,6 +132,13 @@ async def test_fail_provision_trigger_fails_and_releases_resources(
         created["id"],
     )
     assert live == 0
+    # The feed's DONE_FAILED names the orderId too, though the order failed in the same
+    # backend step that placed it (the workflow never saw the number).
+    payload = await pool.fetchval(
+        "SELECT payload FROM order_events WHERE order_id = $1 AND event_type = 'DONE_FAILED'",
+        created["id"],
+    )
+    assert payload["orderId"] == done["orderId"]
     op = (await api.get(f"{OPERATIONS}/{created['id']}", headers=acme)).json()
     assert op["status"] == "FAILED"
     assert op["error"]["errors"][0]["code"] == "PROVISIONING_FAILED"
@@ -164,6 +176,43 @@ async def test_parked_order_resumes_from_the_failed_step_when_support_retries(
         "SELECT count(*) FROM sandbox_orders WHERE order_request_id = $1::uuid", order_id
     )
     assert numbers == 1
+
+
+async def test_a_parked_backend_step_names_the_call_it_waits_at(
+    api: httpx.AsyncClient, acme: dict[str, str], pool: asyncpg.Pool
+) -> None:
+    """``park_order`` tells the two backend calls apart by what the order's row records."""
+    done = await wait_for_status(
+        api, acme, (await place_order(api, acme, order_body(await new_quote(api, acme))))["id"]
+    )
+    running_id = str(uuid.uuid4())
+    await pool.execute(  # a copy of it, running and not yet placed with the provider
+        "INSERT INTO order_requests (id, customer_number, external_id, action, channel, body,"
+        " request_hash, state, step, created_at, started_at, updated_at)"
+        " SELECT $2::uuid, customer_number, 'PARK-' || $2, action, channel, body,"
+        " request_hash, 'RUNNING', 'accepted', now(), now(), now()"
+        " FROM order_requests WHERE id = $1::uuid",
+        done["id"],
+        running_id,
+    )
+    steps = OrderActivities(pool, SandboxBackend(pool, 0, 0), EventLog("unused"))
+    try:
+        park = ParkOrderInput(order_request_id=running_id, action="add", message="delayed: x")
+        before = await steps.park_order(park)
+        assert before == ParkedOrder(step="creating order", order_number=None)
+        async with pool.acquire() as conn:
+            row = await orders.get(conn, running_id)
+            assert row is not None and (row.step, row.step_message) == (
+                "creating order",
+                "delayed: x",
+            )
+            await orders.set_order_number(conn, running_id, "88000000999")
+        after = await steps.park_order(park)
+        assert after == ParkedOrder(step="provisioning service", order_number="88000000999")
+        modify = park.model_copy(update={"action": "modify"})
+        assert (await steps.park_order(modify)).step == "changing bandwidth"
+    finally:
+        await pool.execute("DELETE FROM order_requests WHERE id = $1::uuid", running_id)
 
 
 async def test_support_retry_is_refused_while_the_order_is_not_parked(

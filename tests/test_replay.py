@@ -30,7 +30,7 @@ from worker.sandbox import DirectContextSandboxedWorkflowRunner
 from workflows.order import OrderWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
-CURRENT = HISTORIES / "v2"  # local bookkeeping steps (workflows.order.LOCAL_BOOKKEEPING)
+CURRENT = HISTORIES / "v3"  # one backend activity (workflows.order.ONE_BACKEND_STEP)
 SCENARIOS = {"succeeded", "failed", "parked-then-retried", "cancelled", "modified", "deleted"}
 
 
@@ -77,16 +77,20 @@ def _scheduled_and_markers(path: Path) -> tuple[list[str], list[str]]:
     return scheduled, markers
 
 
-def test_current_orders_call_only_the_backend_as_regular_activities() -> None:
-    """Since ``local-bookkeeping``, a successful order's round trips through the Temporal
-    server are its two backend calls; before it, every step was one."""
+def test_current_orders_make_one_round_trip_through_the_server_for_the_backend() -> None:
+    """Since ``one-backend-step``, a successful order's only regular activity is its
+    backend step; since ``local-bookkeeping``, the bookkeeping runs locally; before it,
+    every step was an activity."""
     scheduled, markers = _scheduled_and_markers(CURRENT / "succeeded.json")
-    assert scheduled == ["create_order", "provision_service"]
-    assert markers.count("core_patch") == 1
+    assert scheduled == ["fulfil_order"]
+    assert markers.count("core_patch") == 2
     assert markers.count("core_local_activity") == 2  # accept, complete
-    old_scheduled, old_markers = _scheduled_and_markers(HISTORIES / "v1" / "succeeded.json")
-    assert "accept_order" in old_scheduled and "record_service" in old_scheduled
-    assert old_markers == []
+    v2_scheduled, v2_markers = _scheduled_and_markers(HISTORIES / "v2" / "succeeded.json")
+    assert v2_scheduled == ["create_order", "provision_service"]
+    assert v2_markers.count("core_patch") == 1
+    v1_scheduled, v1_markers = _scheduled_and_markers(HISTORIES / "v1" / "succeeded.json")
+    assert "accept_order" in v1_scheduled and "record_service" in v1_scheduled
+    assert v1_markers == []
 
 
 async def test_replay_detects_a_changed_workflow() -> None:

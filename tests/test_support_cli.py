@@ -101,8 +101,8 @@ async def test_support_replays_an_order_and_an_exported_history(
     tampered = json.loads(exported.read_text())
     for event in tampered["events"]:
         scheduled = event.get("activityTaskScheduledEventAttributes")
-        if scheduled and scheduled["activityType"]["name"] == "create_order":
-            scheduled["activityType"]["name"] = "create_order_v0"
+        if scheduled and scheduled["activityType"]["name"] == "fulfil_order":
+            scheduled["activityType"]["name"] = "fulfil_order_v0"
     exported.write_text(json.dumps(tampered))
     code, output = await _iod(
         temporal_client, "orders", "replay", order_id, "--file", str(exported)

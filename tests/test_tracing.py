@@ -68,7 +68,7 @@ async def test_an_order_is_one_trace_from_the_request_to_its_activities(
     same_trace = {s.name for s in spans if _trace_id(s) == post.context.trace_id}
     assert "StartUpdateWithStartWorkflow:OrderWorkflow" in same_trace
     assert "RunWorkflow:OrderWorkflow" in same_trace
-    for step in ("accept_order", "create_order", "provision_service", "complete_order"):
+    for step in ("accept_order", "fulfil_order", "complete_order"):
         assert f"RunActivity:{step}" in same_trace, sorted(same_trace)
     # The status polls are requests of their own, not part of the order's trace.
     polls = [s for s in spans if s.name == f"GET {ORDER}/{{order_request_id}}"]

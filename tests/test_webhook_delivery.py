@@ -346,10 +346,15 @@ async def test_continue_as_new_carries_the_cursor(
     expected = [r.event_id for r in appended]
     got = await eventually(lambda: _received(receiver, len(expected)), "all events")
     assert got == expected
-    described = await temporal_client.get_workflow_handle(
-        workflow_id, run_id=first.result_run_id
-    ).describe()
-    assert described.status == WorkflowExecutionStatus.CONTINUED_AS_NEW
+    first_run = temporal_client.get_workflow_handle(workflow_id, run_id=first.result_run_id)
+
+    async def first_run_continued_as_new() -> bool:
+        # The receiver can hear of the last event before the workflow sees its delivery
+        # complete (and only then, its batch done, continues as new).
+        status = (await first_run.describe()).status
+        return status == WorkflowExecutionStatus.CONTINUED_AS_NEW
+
+    assert await eventually(first_run_continued_as_new, "the first run to continue as new")
 
 
 async def test_deleting_a_subscription_stops_its_workflow(

@@ -13,6 +13,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, Worker, WorkflowInstance, WorkflowInstanceDetails
+from temporalio.worker.workflow_sandbox import _runner as stock_runner
 
 from tests.sandbox_workflows import ReadsTheClock, SleepsDeterministically
 from worker import sandbox
@@ -68,7 +69,7 @@ class _Compared(sandbox._Instance):
 
     def get_serialization_context(self, command_info: Any) -> Any:
         direct = super().get_serialization_context(command_info)
-        stock = sandbox.sandbox_runner._Instance.get_serialization_context(self, command_info)
+        stock = stock_runner._Instance.get_serialization_context(self, command_info)
         self.answers.append(("serialization", direct, stock))
         # The shortcut, not its fallback to the stock path, gave the answer:
         assert sandbox._IN_SANDBOX in self.globals_and_locals
@@ -76,7 +77,7 @@ class _Compared(sandbox._Instance):
 
     def get_external_store_context(self, command_info: Any) -> Any:
         direct = super().get_external_store_context(command_info)
-        stock = sandbox.sandbox_runner._Instance.get_external_store_context(self, command_info)
+        stock = stock_runner._Instance.get_external_store_context(self, command_info)
         self.answers.append(("store", direct, stock))
         return direct
 

@@ -31,6 +31,8 @@ def activities_for(
     return [
         orders.accept_order,
         orders.create_order,
+        orders.fulfil_order,
+        orders.park_order,
         orders.allocate_resources,
         orders.provision_service,
         orders.change_bandwidth,

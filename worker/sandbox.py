@@ -30,13 +30,13 @@ class _Instance(sandbox_runner._Instance):
     """A sandboxed workflow whose context lookups skip the round trip into the sandbox."""
 
     def get_serialization_context(self, command_info: Any) -> Any:
-        in_sandbox = self.globals_and_locals.get(_IN_SANDBOX)
+        in_sandbox: Any = self.globals_and_locals.get(_IN_SANDBOX)
         if in_sandbox is None:  # not the internals this was written for: the stock path
             return super().get_serialization_context(command_info)
         return in_sandbox.get_serialization_context(command_info)
 
     def get_external_store_context(self, command_info: Any) -> Any:
-        in_sandbox = self.globals_and_locals.get(_IN_SANDBOX)
+        in_sandbox: Any = self.globals_and_locals.get(_IN_SANDBOX)
         if in_sandbox is None:
             return super().get_external_store_context(command_info)
         return in_sandbox.get_external_store_context(command_info)

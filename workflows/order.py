@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.orders import OrderActivities
     from domain.order_events import order_event
     from domain.orders import (
+        NETWORK_STEPS,
         REFUSAL_CODES,
         AcceptedOrder,
         AcceptOrderInput,
@@ -40,16 +41,20 @@ with workflow.unsafe.imports_passed_through():
         CompleteOrderInput,
         ErrorCode,
         FinishOrderInput,
+        FulfilledOrder,
         MarkStepInput,
         OperatorState,
         OrderOutcome,
         OrderProgress,
         OrderState,
         OrderWorkflowInput,
+        ParkedOrder,
+        ParkOrderInput,
         ProvisionServiceInput,
         RecordServiceInput,
         RetryOrderInput,
         RetryOrderResult,
+        backend_steps,
     )
     from workflows import search_attributes as sa
 
@@ -84,6 +89,24 @@ after their last step.
 """
 
 
+ONE_BACKEND_STEP = "one-backend-step"
+"""Patch (on top of ``LOCAL_BOOKKEEPING``): the order's two backend calls, placing the order
+(its orderId) and the network change (the service's id), run in one activity,
+``fulfil_order``: one retry policy, and an attempt may take the step timeout once per call.
+
+Both calls were an activity each: one more round trip through the Temporal server per
+order (an activity task and a workflow task), about an eighth of an order's cost
+(benchmarks/README.md). Both calls are idempotent, so an attempt after a failure finds the
+order placed and carries on with the network change. When the attempts are used up, the
+order parks at the call that failed: ``park_order`` tells it from the order's row (an
+orderId is recorded as soon as the order is placed). Operators see one pending activity;
+its last failure names the call.
+
+Orders started before it (histories in ``tests/histories/v2``) run the two calls as two
+activities.
+"""
+
+
 class OrderFailure(Exception):
     """Ends the order FAILED with a code and a message for the customer."""
 
@@ -111,6 +134,7 @@ class OrderWorkflow:
         self._live = False  # the network change was made: cancelling is too late
         self._cancel_requested = False
         self._local_steps = False  # decided in the first activation: see LOCAL_BOOKKEEPING
+        self._one_backend_step = False  # likewise: see ONE_BACKEND_STEP
 
     @workflow.run
     async def run(self, input: OrderWorkflowInput) -> OrderOutcome:
@@ -146,6 +170,21 @@ class OrderWorkflow:
 
     async def _fulfil(self, accepted: AcceptedOrder) -> str:
         spec = self._input.spec
+        if self._one_backend_step:
+            fulfilled: FulfilledOrder = await self._step_with_support(
+                backend_steps(spec.action),
+                lambda: workflow.execute_activity_method(
+                    OrderActivities.fulfil_order,
+                    self._backend_input(accepted),
+                    start_to_close_timeout=self._step_timeout(calls=2),
+                    retry_policy=self._step_retry(),
+                ),
+                backend_calls=True,
+            )
+            self._order_number = fulfilled.order_number
+            self._live = True
+            self._service_id = fulfilled.service_id
+            return await self._finish_recording(accepted)
         created = await self._step_with_support(
             "creating order",
             lambda: workflow.execute_activity_method(
@@ -169,7 +208,7 @@ class OrderWorkflow:
                     ),
                 )
             provisioned = await self._step_with_support(
-                "provisioning service",
+                NETWORK_STEPS["add"],
                 lambda: workflow.execute_activity_method(
                     OrderActivities.provision_service,
                     self._backend_input(accepted, allocation),
@@ -184,7 +223,7 @@ class OrderWorkflow:
                 else OrderActivities.disconnect_service
             )
             provisioned = await self._step_with_support(
-                "changing bandwidth" if spec.action == "modify" else "disconnecting service",
+                NETWORK_STEPS[spec.action],
                 lambda: workflow.execute_activity_method(
                     method,
                     self._backend_input(accepted),
@@ -225,8 +264,13 @@ class OrderWorkflow:
         )
         return self._service_id
 
-    async def _step_with_support(self, step: str, call: Callable[[], Awaitable[T]]) -> T:
-        """Run one step; when its retries are used up, park until support retries it."""
+    async def _step_with_support(
+        self, step: str, call: Callable[[], Awaitable[T]], *, backend_calls: bool = False
+    ) -> T:
+        """Run one step; when its retries are used up, park until support retries it.
+
+        ``backend_calls``: the step is ``fulfil_order``, which parks at the call that failed.
+        """
         while True:
             if self._cancel_requested:
                 raise asyncio.CancelledError("cancelled while bookkeeping")
@@ -240,19 +284,28 @@ class OrderWorkflow:
                 cause = err.cause
                 if isinstance(cause, ApplicationError) and cause.non_retryable:
                     raise OrderFailure(cause.type or ErrorCode.STEP_FAILED, cause.message) from None
-                await self._park(step, _describe(err))
+                await self._park(step, _describe(err), backend_calls)
 
-    async def _park(self, step: str, reason: str) -> None:
+    async def _park(self, step: str, reason: str, backend_calls: bool = False) -> None:
+        spec = self._input.spec
+        message = f"delayed, our team is on it: {reason}"
         self._parked_step, self._parked_reason = step, reason
         self._set_state(OperatorState.PARKED)
-        await self._bookkeeping(
-            OrderActivities.mark_step,
-            MarkStepInput(
-                order_request_id=self._input.spec.order_request_id,
-                step=step,
-                message=f"delayed, our team is on it: {reason}",
-            ),
-        )
+        if backend_calls:
+            parked: ParkedOrder = await self._bookkeeping(
+                OrderActivities.park_order,
+                ParkOrderInput(
+                    order_request_id=spec.order_request_id, action=spec.action, message=message
+                ),
+            )
+            self._parked_step = parked.step
+            self._order_number = parked.order_number or self._order_number
+            workflow.set_current_details(self._details())
+        else:
+            await self._bookkeeping(
+                OrderActivities.mark_step,
+                MarkStepInput(order_request_id=spec.order_request_id, step=step, message=message),
+            )
         try:
             await workflow.wait_condition(
                 lambda: self._retry_requested or self._cancel_requested,
@@ -409,12 +462,11 @@ class OrderWorkflow:
         the same for the whole run, so calling it from ``run`` and ``accept`` agrees.)
         """
         self._local_steps = workflow.patched(LOCAL_BOOKKEEPING)
+        self._one_backend_step = self._local_steps and workflow.patched(ONE_BACKEND_STEP)
 
-    async def _bookkeeping(
-        self, activity: Callable[..., Awaitable[None]] | str, arg: object
-    ) -> None:
+    async def _bookkeeping(self, activity: Callable[..., Awaitable[T]] | str, arg: object) -> T:
         # Shielded: bookkeeping after a cancellation request must still run.
-        await asyncio.shield(
+        return await asyncio.shield(
             asyncio.ensure_future(
                 self._execute(
                     activity, arg, start_to_close=BOOKKEEPING_TIMEOUT, retry=BOOKKEEPING_RETRY
@@ -439,8 +491,9 @@ class OrderWorkflow:
             activity, arg, start_to_close_timeout=start_to_close, retry_policy=retry
         )
 
-    def _step_timeout(self) -> timedelta:
-        return timedelta(seconds=self._input.policy.step_timeout_seconds)
+    def _step_timeout(self, calls: int = 1) -> timedelta:
+        """An attempt's time: the policy's step timeout for each backend call it makes."""
+        return timedelta(seconds=self._input.policy.step_timeout_seconds * calls)
 
     def _step_retry(self) -> RetryPolicy:
         policy = self._input.policy
