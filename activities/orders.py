@@ -194,7 +194,11 @@ class OrderActivities:
     async def record_service(self, input: RecordServiceInput) -> None:
         """Put the result in inventory and on the order, in one transaction."""
         async with self._pool.acquire() as conn, conn.transaction():
-            await _record_service(conn, input.spec, input.accepted, input.service_id)
+            await _put_in_inventory(conn, input.spec, input.accepted, input.service_id)
+            await orders.set_service_id(conn, input.spec.order_request_id, input.service_id)
+            await orders.set_step(
+                conn, input.spec.order_request_id, "service recorded in inventory"
+            )
 
     @activity.defn(name="complete_order")
     async def complete_order(self, input: CompleteOrderInput) -> None:
@@ -202,8 +206,10 @@ class OrderActivities:
         transaction, so the status, the inventory and the feed agree at every moment."""
         spec = input.spec
         async with self._pool.acquire() as conn, conn.transaction():
-            await _record_service(conn, spec, input.accepted, input.service_id)
-            await orders.finish(conn, spec.order_request_id, OrderState.SUCCEEDED, None, None)
+            await _put_in_inventory(conn, spec, input.accepted, input.service_id)
+            await orders.finish(
+                conn, spec.order_request_id, OrderState.SUCCEEDED, None, None, input.service_id
+            )
             event = order_event(
                 spec,
                 input.accepted,
@@ -283,9 +289,10 @@ def _request(input: BackendStepInput) -> BackendRequest:
     )
 
 
-async def _record_service(
+async def _put_in_inventory(
     conn: Conn, spec: OrderSpec, accepted: AcceptedOrder, service_id: str
 ) -> None:
+    """The service the order made, changed or disconnected, in the inventory."""
     if spec.action == "add":
         await services.insert_active(
             conn,
@@ -305,8 +312,6 @@ async def _record_service(
     else:
         await services.complete_disconnect(conn, service_id, spec.order_request_id)
         await resources.release_for_service(conn, service_id)
-    await orders.set_service_id(conn, spec.order_request_id, service_id)
-    await orders.set_step(conn, spec.order_request_id, "service recorded in inventory")
 
 
 async def _compensate(conn: Conn, spec: OrderSpec) -> None:

@@ -41,26 +41,39 @@ async def lock_customer(conn: Conn, customer_number: str) -> None:
 
 
 async def append_event(conn: Conn, event: AppendOrderEventInput) -> OrderEventRecord:
-    """Append once: a repeat with the same ``dedupe_key`` returns the stored event."""
-    async with conn.transaction():
-        await lock_customer(conn, event.customer_number)
+    """Append once: a repeat with the same ``dedupe_key`` returns the stored event.
+
+    Inside a transaction, the event commits with the caller's other writes (and the
+    customer's lock is held until then); outside one, it is a transaction of its own.
+    """
+    if not conn.is_in_transaction():
+        async with conn.transaction():
+            return await _append(conn, event)
+    return await _append(conn, event)
+
+
+async def _append(conn: Conn, event: AppendOrderEventInput) -> OrderEventRecord:
+    await lock_customer(conn, event.customer_number)
+    # One round trip: insert unless already stored, and NOTIFY (sent at commit) only when
+    # this call stored it. ``seq`` is drawn under the lock, in the insert.
+    row = await conn.fetchrow(
+        "WITH new AS (INSERT INTO order_events (event_id, dedupe_key, customer_number,"
+        " order_id, event_type, feed_order, payload) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        f" ON CONFLICT (dedupe_key) DO NOTHING RETURNING {_COLUMNS})"
+        " SELECT new.* FROM new, LATERAL (SELECT pg_notify($8, new.customer_number)) AS sent",
+        uuid.uuid4(),
+        event.dedupe_key,
+        event.customer_number,
+        event.order_id,
+        event.event_type,
+        event.order.model_dump(mode="json"),
+        event.payload,
+        NOTIFY_CHANNEL,
+    )
+    if row is None:  # appended before (a retried step): the stored event
         row = await conn.fetchrow(
             f"SELECT {_COLUMNS} FROM order_events WHERE dedupe_key = $1", event.dedupe_key
         )
-        if row is None:
-            row = await conn.fetchrow(
-                "INSERT INTO order_events (event_id, dedupe_key, customer_number, order_id,"
-                " event_type, feed_order, payload) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                f" RETURNING {_COLUMNS}",
-                uuid.uuid4(),
-                event.dedupe_key,
-                event.customer_number,
-                event.order_id,
-                event.event_type,
-                event.order.model_dump(mode="json"),
-                event.payload,
-            )
-            await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, event.customer_number)
     assert row is not None
     return _record(row)
 

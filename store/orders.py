@@ -182,16 +182,20 @@ async def finish(
     state: OrderState,
     error_code: str | None,
     error_message: str | None,
+    service_id: str | None = None,
 ) -> None:
-    """Record the terminal state once; a terminal state never changes afterwards."""
+    """Record the terminal state once (with the service, when the order made one known);
+    a terminal state never changes afterwards."""
     await conn.execute(
         "UPDATE order_requests SET state = $2, step = 'completed', step_message = '',"
-        " error_code = $3, error_message = $4, completed_at = now(), updated_at = now()"
+        " error_code = $3, error_message = $4, service_id = coalesce($5, service_id),"
+        " completed_at = now(), updated_at = now()"
         " WHERE id = $1 AND state IN ('PENDING', 'RUNNING')",
         UUID(order_request_id),
         state.value,
         error_code,
         error_message,
+        service_id,
     )
 
 

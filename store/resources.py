@@ -93,11 +93,12 @@ async def allocate(
 
 
 async def attach_to_service(conn: Conn, order_request_id: str, service_id: str) -> None:
-    key = UUID(order_request_id)
-    for table in ("ipv4_allocations", "vlan_allocations"):
-        await conn.execute(
-            f"UPDATE {table} SET service_id = $2 WHERE order_request_id = $1", key, service_id
-        )
+    await conn.execute(
+        "WITH vlan AS (UPDATE vlan_allocations SET service_id = $2 WHERE order_request_id = $1)"
+        " UPDATE ipv4_allocations SET service_id = $2 WHERE order_request_id = $1",
+        UUID(order_request_id),
+        service_id,
+    )
 
 
 async def release_for_order(conn: Conn, order_request_id: str) -> None:
