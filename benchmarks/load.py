@@ -1,12 +1,16 @@
-"""A lean HTTP/1.1 load generator for GET requests: keep-alive connections on raw asyncio
-streams, so the client's own cost per request (tens of microseconds) stays small next to
-the server's. httpx costs about a millisecond of CPU per request; on a two-core machine
-that the client shares with the server, that would measure mostly the client.
+"""A lean HTTP/1.1 client: keep-alive connections on raw asyncio streams, so the client's
+own cost per request (tens of microseconds) stays small next to the server's. httpx costs
+about a millisecond of CPU per request; on a two-core machine that the client shares with
+the server, that would measure mostly the client.
+
+``get_load`` drives GETs at a fixed concurrency; ``LeanClient`` sends single requests of
+any method (the order benchmark's POSTs and its long poll of the event feed).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -130,3 +134,57 @@ async def get_load(
     begin = time.perf_counter()
     await asyncio.gather(*(connection() for _ in range(concurrency)))
     return LoadResult(len(latencies), time.perf_counter() - begin, latencies)
+
+
+class LeanClient:
+    """Single requests over kept-alive connections (one request at a time on each)."""
+
+    def __init__(self, base_url: str, headers: dict[str, str] | None = None) -> None:
+        url = urlsplit(base_url)
+        self._host, self._port = url.hostname or "127.0.0.1", url.port or 80
+        self._headers = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+
+    async def request(
+        self, method: str, path: str, body: object | None = None
+    ) -> tuple[int, bytes]:
+        payload = b"" if body is None else json.dumps(body).encode()
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: {self._host}:{self._port}\r\n{self._headers}"
+            + (f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n")
+            + "\r\n"
+        ).encode()
+        reused = bool(self._idle)
+        while True:
+            if self._idle:
+                reader, writer = self._idle.pop()
+            else:
+                reader, writer = await asyncio.open_connection(self._host, self._port)
+            try:
+                writer.write(head + payload)
+                answer = await _read_response(reader)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                writer.close()
+                if not reused:
+                    raise
+                # A kept-alive connection the server closed while idle (its keep-alive
+                # timeout): nothing was answered; send it once more on a new connection.
+                reused = False
+                self._idle.clear()
+                continue
+            except BaseException:
+                writer.close()  # not reused: the request may be half sent or answered
+                raise
+            self._idle.append((reader, writer))
+            return answer
+
+    async def json(self, method: str, path: str, body: object | None = None) -> object:
+        status, answer = await self.request(method, path, body)
+        if status >= 300:
+            raise LoadError(f"{method} {path}: {status} {answer[:300]!r}")
+        return json.loads(answer)
+
+    def close(self) -> None:
+        for _, writer in self._idle:
+            writer.close()
+        self._idle.clear()
