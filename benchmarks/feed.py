@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -103,29 +104,59 @@ async def _recent_event(database_url: str, back: int) -> str:
     return event_id
 
 
-async def since_latency(system: System, requests: int, back: int = 10) -> dict[str, float]:
-    """``GET ?since=<the event 10 before the end>`` one at a time (the answer: 10 events).
+def _ok(status: int, _body: bytes) -> bool:
+    return status == 200
 
-    One request at a time, so the latency is the request's own; a warm-up first.
+
+async def since_latency(
+    system: System, requests: int, back: int = 10, rounds: int = 5
+) -> dict[str, float]:
+    """``GET ?since=<the event 10 before the end>`` one at a time (the answer: 10 events),
+    in ``rounds`` rounds interleaved with as many ``GET /healthz``, after a warm-up.
+
+    One request at a time, so the latency is the request's own. The two sizes of the log
+    can't be measured in interleaved rounds (one log grows into the other), so each size
+    is measured against ``/healthz`` on the same server at the same moment: comparing the
+    two sizes' since/healthz ratios cancels the machine's drift between them.
     """
     since = await _recent_event(system.database_url, back)
     async with httpx.AsyncClient(base_url=system.base_url, timeout=60) as http:
         headers = await token(http, system.base_url)
         first = await http.get(FEED, headers=headers, params={"since": since})
         assert first.status_code == 200 and len(first.json()) == back, first.text
-    result = await get_load(
-        system.base_url,
-        lambda: f"{FEED}?since={since}",
-        requests=requests,
-        concurrency=1,
-        headers=headers,
-        check=lambda status, body: status == 200 and body.count(b'"event":') == back,
-    )
+
+    def ten_events(status: int, body: bytes) -> bool:
+        return status == 200 and body.count(b'"event":') == back
+
+    async def measure(path: str, count: int, check: Callable[[int, bytes], bool]) -> list[float]:
+        result = await get_load(
+            system.base_url,
+            lambda: path,
+            requests=count,
+            concurrency=1,
+            headers=headers,
+            check=check,
+        )
+        return result.latencies
+
+    feed_path = f"{FEED}?since={since}"
+    per_round = max(1, requests // rounds)
+    await measure(feed_path, per_round // 2 + 1, ten_events)
+    await measure("/healthz", per_round // 2 + 1, _ok)
+    feed_latencies: list[float] = []
+    healthz_latencies: list[float] = []
+    for _ in range(rounds):
+        feed_latencies += await measure(feed_path, per_round, ten_events)
+        healthz_latencies += await measure("/healthz", per_round, _ok)
+    p50 = percentile(feed_latencies, 50)
+    healthz_p50 = percentile(healthz_latencies, 50)
     return {
-        "requests": requests,
-        "p50_ms": percentile(result.latencies, 50) * 1000,
-        "p99_ms": percentile(result.latencies, 99) * 1000,
-        "mean_ms": sum(result.latencies) / len(result.latencies) * 1000,
+        "requests": len(feed_latencies),
+        "p50_ms": p50 * 1000,
+        "p99_ms": percentile(feed_latencies, 99) * 1000,
+        "mean_ms": sum(feed_latencies) / len(feed_latencies) * 1000,
+        "healthz_p50_ms": healthz_p50 * 1000,
+        "p50_vs_healthz": p50 / healthz_p50,
     }
 
 
@@ -208,5 +239,7 @@ async def feed_benchmark(system: System, small: int, large: int, requests: int) 
         "log": {str(small): grown_small, str(large): grown_large},
         "since_latency": {str(small): at_small, str(large): at_large},
         "since_p50_ratio": at_large["p50_ms"] / at_small["p50_ms"],
+        # The same, each size's p50 taken relative to /healthz at that moment (the target).
+        "since_growth_ratio": at_large["p50_vs_healthz"] / at_small["p50_vs_healthz"],
         "full_dump": dump,
     }
