@@ -12,8 +12,6 @@ from api.hand_resolved import HandResolvedRoute
 from api.main import create_app
 from config.settings import Settings
 
-STATUS = "/Customer/v3/Ordering/orderRequest/{order_request_id}"
-
 
 def _route(path: str, endpoint: Any) -> None:
     APIRouter().add_api_route(
@@ -51,10 +49,17 @@ def test_an_endpoint_must_answer_a_response_itself() -> None:
         _route("/x", returns_a_dict)
 
 
-def test_the_status_lookup_is_documented_like_any_other_route() -> None:
+@pytest.mark.parametrize(
+    "path, name",
+    [
+        ("/Customer/v3/Ordering/orderRequest/{order_request_id}", "order_request_id"),
+        ("/Customer/v4/Ordering/operations/{operation_id}", "operation_id"),
+    ],
+)
+def test_the_status_lookups_are_documented_like_any_other_route(path: str, name: str) -> None:
     app = create_app(Settings(database_url="postgresql://unused/x", temporal_address="x:1"))
-    operation = app.openapi()["paths"][STATUS]["get"]
+    operation = app.openapi()["paths"][path]["get"]
     parameters = {(p["in"], p["name"]) for p in operation["parameters"]}
-    assert parameters == {("path", "order_request_id"), ("header", "x-customer-number")}
+    assert parameters == {("path", name), ("header", "x-customer-number")}
     assert operation["security"] == [{"HTTPBearer": []}]
     assert {"200", "401", "403", "404"} <= set(operation["responses"])

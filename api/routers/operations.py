@@ -11,9 +11,10 @@ from temporalio.client import Client
 
 from api.deps import PoolDep, PrincipalDep, Services, SettingsDep, TemporalDep
 from api.finished_orders import find_order
+from api.hand_resolved import HandResolvedRoute
 from api.openapi import problems
 from api.order_intake import prepare_iod_order, submit
-from api.order_views import OPERATIONS_PATH, operation
+from api.order_views import OPERATIONS_PATH, json_bytes, operation
 from api.problems import ErrorItem, Problem, not_found
 from api.routers.order_requests import ORDER_REFUSALS, IdempotencyKey
 from domain.order_request import OrderRequestBody
@@ -53,24 +54,30 @@ async def create_order_operation(
     return JSONResponse(_json(operation(row)), status_code=202, headers=headers)
 
 
-@router.get(
-    f"{OPERATIONS_PATH}/{{operation_id}}",
-    summary="Poll an operation",
-    responses=problems({404: "No operation of yours with that id"}),
-)
-async def get_operation(
-    operation_id: str,
-    principal: PrincipalDep,
-    request: Request,
-    response: Response,
-) -> dict[str, Any]:
+async def get_operation(operation_id: str, principal: PrincipalDep, request: Request) -> Response:
     app = Services.of(request)
     row = await find_order(app, principal.customer_number, operation_id)
     if row is None:
         raise not_found(f"operation {operation_id}", "operationId")
+    headers = {}
     if not row.state.terminal:
-        response.headers["Retry-After"] = str(app.settings.status_retry_after_seconds)
-    return operation(row)
+        headers["Retry-After"] = str(app.settings.status_retry_after_seconds)
+    body = app.finished_orders.answer(
+        row, "v4", lambda: json_bytes(jsonable_encoder(operation(row)))
+    )
+    return Response(body, media_type="application/json", headers=headers)
+
+
+# Polled like the v3 status lookup: parameters resolved by hand (api/hand_resolved.py).
+router.add_api_route(
+    f"{OPERATIONS_PATH}/{{operation_id}}",
+    get_operation,
+    methods=["GET"],
+    summary="Poll an operation",
+    response_model=dict[str, Any],
+    responses=problems({404: "No operation of yours with that id"}),
+    route_class_override=HandResolvedRoute,
+)
 
 
 @router.delete(
