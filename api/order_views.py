@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
+from fastapi import Response
+
+from api.finished_orders import FinishedOrders
 from domain.orders import OrderState
 from store.orders import OrderRequestRow
 
@@ -20,6 +24,20 @@ _PERCENT_BY_STEP = {
     "service recorded in inventory": 90,
     "completed": 100,
 }
+
+
+def status_answer(
+    row: OrderRequestRow,
+    view: str,
+    render: Callable[[], dict[str, Any]],
+    finished: FinishedOrders,
+    retry_after_seconds: int,
+) -> Response:
+    """A status lookup's answer: while the order runs, ``Retry-After`` says when to ask
+    again; a finished order's body is encoded once (``finished`` keeps it)."""
+    headers = {} if row.state.terminal else {"Retry-After": str(retry_after_seconds)}
+    body = finished.answer(row, view, lambda: json_bytes(render()))
+    return Response(body, media_type="application/json", headers=headers)
 
 
 def v3_state(row: OrderRequestRow) -> str:

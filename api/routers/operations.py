@@ -14,7 +14,7 @@ from api.finished_orders import find_order
 from api.hand_resolved import HandResolvedRoute
 from api.openapi import problems
 from api.order_intake import prepare_iod_order, submit
-from api.order_views import OPERATIONS_PATH, json_bytes, operation
+from api.order_views import OPERATIONS_PATH, operation, status_answer
 from api.problems import ErrorItem, Problem, not_found
 from api.routers.order_requests import ORDER_REFUSALS, IdempotencyKey
 from domain.order_request import OrderRequestBody
@@ -59,13 +59,13 @@ async def get_operation(operation_id: str, principal: PrincipalDep, request: Req
     row = await find_order(app, principal.customer_number, operation_id)
     if row is None:
         raise not_found(f"operation {operation_id}", "operationId")
-    headers = {}
-    if not row.state.terminal:
-        headers["Retry-After"] = str(app.settings.status_retry_after_seconds)
-    body = app.finished_orders.answer(
-        row, "v4", lambda: json_bytes(jsonable_encoder(operation(row)))
+    return status_answer(
+        row,
+        "v4",
+        lambda: jsonable_encoder(operation(row)),
+        app.finished_orders,
+        app.settings.status_retry_after_seconds,
     )
-    return Response(body, media_type="application/json", headers=headers)
 
 
 # Polled like the v3 status lookup: parameters resolved by hand (api/hand_resolved.py).

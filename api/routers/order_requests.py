@@ -12,10 +12,9 @@ from api.finished_orders import find_order
 from api.hand_resolved import HandResolvedRoute
 from api.openapi import problems
 from api.order_intake import prepare_iod_order, submit
-from api.order_views import V3_PATH, json_bytes, v3_status
+from api.order_views import V3_PATH, status_answer, v3_status
 from api.problems import not_found
 from domain.order_request import OrderRequestBody
-from domain.orders import OrderState
 
 router = APIRouter(tags=["Ordering"])
 
@@ -88,13 +87,14 @@ async def get_order_request(
     row = await find_order(app, principal.customer_number, order_request_id)
     if row is None:
         raise not_found(f"order request {order_request_id}", "id")
-    headers = {}
-    if row.state == OrderState.RUNNING:
-        headers["Retry-After"] = str(app.settings.status_retry_after_seconds)
-    # Answered as is: the body is the stored request plus a few fields, nothing to convert;
-    # a finished order's is encoded once.
-    body = app.finished_orders.answer(row, "v3", lambda: json_bytes(v3_status(row)))
-    return Response(body, media_type="application/json", headers=headers)
+    # Answered as is: the body is the stored request plus a few fields, nothing to convert.
+    return status_answer(
+        row,
+        "v3",
+        lambda: v3_status(row),
+        app.finished_orders,
+        app.settings.status_retry_after_seconds,
+    )
 
 
 # Polled by every client of every order: its parameters are resolved by hand, not by
