@@ -1,8 +1,8 @@
 """A route for the hot read path: documented by FastAPI, its parameters resolved by hand.
 
 FastAPI solves an endpoint's dependencies on every request: for the status lookup (a
-memory lookup once an order is finished) that machinery cost more than the work, about a
-third of the request's CPU (benchmarks/README.md). A ``HandResolvedRoute`` keeps the
+memory lookup once an order is finished) that machinery cost more than the work: about
+half of the request's CPU (benchmarks/README.md). A ``HandResolvedRoute`` keeps the
 endpoint's signature, so the OpenAPI document is what FastAPI makes of it (the path
 parameter, the bearer scheme and its ``x-customer-number`` header), but calls the endpoint
 with values it takes from the request itself. It knows three kinds of parameter, and
