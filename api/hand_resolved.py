@@ -19,13 +19,14 @@ import inspect
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
-from fastapi import Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.params import Depends
 from fastapi.routing import APIRoute
 
 from api.deps import Principal, get_principal
 
 Resolver = Callable[[Request], Awaitable[Any]]
+Endpoint = Callable[..., Awaitable[Response]]
 
 
 async def _the_request(request: Request) -> Request:
@@ -42,6 +43,20 @@ def _path_parameter(name: str) -> Resolver:
         return value
 
     return resolve
+
+
+def hand_resolved_get(
+    router: APIRouter, path: str, **options: Any
+) -> Callable[[Endpoint], Endpoint]:
+    """Like ``@router.get(path, **options)``, for a ``HandResolvedRoute``."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        router.add_api_route(
+            path, endpoint, methods=["GET"], route_class_override=HandResolvedRoute, **options
+        )
+        return endpoint
+
+    return register
 
 
 class HandResolvedRoute(APIRoute):

@@ -8,15 +8,13 @@ import pytest
 from fastapi import APIRouter, Request, Response
 
 from api.deps import PrincipalDep
-from api.hand_resolved import HandResolvedRoute
+from api.hand_resolved import hand_resolved_get
 from api.main import create_app
 from config.settings import Settings
 
 
 def _route(path: str, endpoint: Any) -> None:
-    APIRouter().add_api_route(
-        path, endpoint, methods=["GET"], route_class_override=HandResolvedRoute
-    )
+    hand_resolved_get(APIRouter(), path)(endpoint)
 
 
 async def _fine(order_id: str, principal: PrincipalDep, request: Request) -> Response:

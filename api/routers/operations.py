@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from api.deps import PoolDep, PrincipalDep, Services, SettingsDep, TemporalDep
 from api.finished_orders import find_order
-from api.hand_resolved import HandResolvedRoute
+from api.hand_resolved import hand_resolved_get
 from api.openapi import problems
 from api.order_intake import prepare_iod_order, submit
 from api.order_views import OPERATIONS_PATH, operation, status_answer
@@ -54,6 +54,14 @@ async def create_order_operation(
     return JSONResponse(_json(operation(row)), status_code=202, headers=headers)
 
 
+# Polled like the v3 status lookup: parameters resolved by hand (api/hand_resolved.py).
+@hand_resolved_get(
+    router,
+    f"{OPERATIONS_PATH}/{{operation_id}}",
+    summary="Poll an operation",
+    response_model=dict[str, Any],
+    responses=problems({404: "No operation of yours with that id"}),
+)
 async def get_operation(operation_id: str, principal: PrincipalDep, request: Request) -> Response:
     app = Services.of(request)
     row = await find_order(app, principal.customer_number, operation_id)
@@ -66,18 +74,6 @@ async def get_operation(operation_id: str, principal: PrincipalDep, request: Req
         app.finished_orders,
         app.settings.status_retry_after_seconds,
     )
-
-
-# Polled like the v3 status lookup: parameters resolved by hand (api/hand_resolved.py).
-router.add_api_route(
-    f"{OPERATIONS_PATH}/{{operation_id}}",
-    get_operation,
-    methods=["GET"],
-    summary="Poll an operation",
-    response_model=dict[str, Any],
-    responses=problems({404: "No operation of yours with that id"}),
-    route_class_override=HandResolvedRoute,
-)
 
 
 @router.delete(

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 
 from api.deps import PoolDep, PrincipalDep, Services, SettingsDep, TemporalDep
 from api.finished_orders import find_order
-from api.hand_resolved import HandResolvedRoute
+from api.hand_resolved import hand_resolved_get
 from api.openapi import problems
 from api.order_intake import prepare_iod_order, submit
 from api.order_views import V3_PATH, status_answer, v3_status
@@ -73,6 +73,14 @@ async def create_order_request(
     return JSONResponse(submission.row.body, status_code=201, headers=headers)
 
 
+# Polled by every client of every order: its parameters are resolved by hand, not by
+# FastAPI's dependency machinery on each request (the document is the same).
+@hand_resolved_get(
+    router,
+    f"{V3_PATH}/{{order_request_id}}",
+    summary="Order request status",
+    responses=problems({404: "No order request of yours with that id"}),
+)
 async def get_order_request(
     order_request_id: str,
     principal: PrincipalDep,
@@ -95,15 +103,3 @@ async def get_order_request(
         app.finished_orders,
         app.settings.status_retry_after_seconds,
     )
-
-
-# Polled by every client of every order: its parameters are resolved by hand, not by
-# FastAPI's dependency machinery on each request (the document is the same).
-router.add_api_route(
-    f"{V3_PATH}/{{order_request_id}}",
-    get_order_request,
-    methods=["GET"],
-    summary="Order request status",
-    responses=problems({404: "No order request of yours with that id"}),
-    route_class_override=HandResolvedRoute,
-)
